@@ -1,0 +1,546 @@
+"""The ``zhongtai`` command line.
+
+``zhongtai world generate | advance | summary | bench`` drive the synthetic world (the demo
+company's CRM, ERP, OA, expense and bank data). The world generator is imported inside each
+command, so ``zhongtai --help`` stays fast and argument errors are reported without loading it.
+
+Argument errors exit with code 2 and one line on stderr naming the option and what to do;
+errors reported by the generator (``WorldError``) exit with code 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import math
+import re
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated, NoReturn
+
+import typer
+from dotenv import load_dotenv
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from zhongtai import settings
+
+# Asia/Shanghai has been UTC+8 without daylight saving since 1991; a fixed offset avoids
+# depending on the system's tz database.
+SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+EARLIEST_AS_OF = dt.date(2010, 1, 1)
+MAX_SCALE = 20.0
+MAX_ADVANCE_DAYS = 366
+BENCH_MAX_SECONDS = 120.0
+BENCH_MAX_RSS_BYTES = 4 * 1024**3
+GENERATOR_MODULE = "simulators.world.generate"
+
+ProgressFn = Callable[[str, int, int], None]
+
+app = typer.Typer(
+    name="zhongtai",
+    help="Zhongtai (中台): a data middle platform for CRM, ERP, OA, expense and bank data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+world_app = typer.Typer(
+    help="Generate, advance and inspect the synthetic world that feeds the demo.",
+    no_args_is_help=True,
+)
+app.add_typer(world_app, name="world")
+
+
+# ---------------------------------------------------------------------------------------------
+# output helpers
+
+
+def _out() -> Console:
+    return Console()
+
+
+def _err() -> Console:
+    return Console(stderr=True)
+
+
+def _say(message: str) -> None:
+    """Print a sentence to stdout as plain text: no markup, no wrapping inside paths."""
+    _out().print(Text(message), soft_wrap=True)
+
+
+def _exit_with(message: str, code: int) -> NoReturn:
+    _err().print(Text(f"Error: {message}", style="red"), soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _usage_error(message: str) -> NoReturn:
+    """Report a bad argument on one line and exit with code 2."""
+    _exit_with(message, 2)
+
+
+def _fail(message: str) -> NoReturn:
+    """Report a failure the user can act on (not a bad argument) and exit with code 1."""
+    _exit_with(message, 1)
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("zhongtai")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed; run `uv sync`)"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"zhongtai {_package_version()}")
+        raise typer.Exit()
+
+
+@contextmanager
+def _progress_bars() -> Iterator[ProgressFn]:
+    """A ``progress(label, done, total)`` callback that drives one rich task per label.
+
+    The bars are redrawn from the callback (at most ten times a second) rather than by rich's
+    refresh thread, so no thread is running when the generator forks worker processes.
+    """
+    columns = (
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=_err(), auto_refresh=False) as bars:
+        tasks: dict[str, TaskID] = {}
+        last_drawn = 0.0
+
+        def report(label: str, done: int, total: int) -> None:
+            nonlocal last_drawn
+            size = total if total > 0 else None
+            task = tasks.get(label)
+            if task is None:
+                task = tasks[label] = bars.add_task(label, total=size)
+            bars.update(task, completed=done, total=size)
+            now = time.monotonic()
+            if now - last_drawn >= 0.1 or (size is not None and done >= size):
+                bars.refresh()
+                last_drawn = now
+
+        yield report
+
+
+def _summary_table(counts: dict[str, dict[str, int]], title: str | None = None) -> Table:
+    table = Table(title=title)
+    table.add_column("system")
+    table.add_column("entity")
+    table.add_column("count", justify="right")
+    total = 0
+    for system in sorted(counts):
+        table.add_section()
+        for i, entity in enumerate(sorted(counts[system])):
+            n = counts[system][entity]
+            total += n
+            table.add_row(system if i == 0 else "", entity, f"{n:,}")
+    table.add_section()
+    table.add_row("total", "", f"{total:,}", style="bold")
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# argument checks
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(SHANGHAI).date()
+
+
+def _one_year_after(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def _from_env(ctx: typer.Context, param: str, envvar: str) -> str:
+    # typer vendors click, so compare the ParameterSource member by name.
+    source = ctx.get_parameter_source(param)
+    return f" from {envvar}" if getattr(source, "name", None) == "ENVIRONMENT" else ""
+
+
+def _check_scale(ctx: typer.Context, scale: float) -> None:
+    if not math.isfinite(scale) or scale <= 0 or scale > MAX_SCALE:
+        where = _from_env(ctx, "scale", "ZHONGTAI_WORLD_SCALE")
+        _usage_error(
+            f"--scale must be greater than 0 and at most {MAX_SCALE:g} (got {scale:g}{where}); "
+            "use --scale 0.1 for the demo world or --scale 1 for the full-size company."
+        )
+
+
+def _check_seed(ctx: typer.Context, seed: int) -> None:
+    if seed < 0:
+        where = _from_env(ctx, "seed", "ZHONGTAI_WORLD_SEED")
+        _usage_error(f"--seed must be 0 or a positive integer (got {seed}{where}); e.g. --seed 42.")
+
+
+def _parse_as_of(value: str | None) -> dt.date:
+    today = _today()
+    if value is None:
+        return today
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("expected YYYY-MM-DD")
+        as_of = dt.date.fromisoformat(value)
+    except ValueError:
+        _usage_error(
+            f"--as-of {value!r} is not a date in YYYY-MM-DD form; "
+            f"pass e.g. --as-of {today.isoformat()}, or leave it out for today."
+        )
+    if as_of < EARLIEST_AS_OF:
+        _usage_error(
+            f"--as-of {as_of.isoformat()} is before {EARLIEST_AS_OF.isoformat()}; "
+            "the world's history needs a later date, pass one from 2010 on."
+        )
+    latest = _one_year_after(today)
+    if as_of > latest:
+        _usage_error(
+            f"--as-of {as_of.isoformat()} is more than a year after today "
+            f"({today.isoformat()}); pass a date up to {latest.isoformat()}."
+        )
+    return as_of
+
+
+def _world_exists(path: Path) -> bool:
+    """A world exists at ``path`` if it is a file or a non-empty folder."""
+    if path.is_dir():
+        return any(path.iterdir())
+    return path.exists()
+
+
+def _require_world(path: Path, option: str) -> None:
+    if not _world_exists(path):
+        _fail(
+            f"no world at {path}; run `zhongtai world generate` (or `make run`) first, "
+            f"or pass {option} with the folder of an existing world."
+        )
+
+
+def _check_replaceable(out: Path) -> None:
+    """Refuse ``--force`` on a folder that is obviously not a world of its own."""
+    target = out.resolve()
+    cwd = Path.cwd().resolve()
+    protected = {Path(target.anchor), Path.home().resolve(), settings.data_dir().resolve()}
+    if target in protected or target == cwd or target in cwd.parents:
+        _usage_error(
+            f"--out {out} is not a world folder, so --force will not delete it; "
+            f"pass a dedicated folder such as {settings.world_dir()}."
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# the generator
+
+
+def _generator() -> ModuleType:
+    try:
+        return importlib.import_module(GENERATOR_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name not in {GENERATOR_MODULE, "simulators", "simulators.world"}:
+            raise
+        _fail(
+            f"the world generator ({GENERATOR_MODULE}) is not available in this checkout; "
+            "update it, then run `uv sync --frozen`."
+        )
+
+
+def _clear(folder: Path) -> None:
+    """Delete everything inside ``folder`` (which may not exist), keeping the folder itself."""
+    if not folder.is_dir():
+        return
+    for child in folder.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def _peak_rss_bytes() -> int:
+    """Peak resident set size of this process plus its largest child (ru_maxrss)."""
+    unit = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + children) * unit
+
+
+# ---------------------------------------------------------------------------------------------
+# root
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Zhongtai (中台): a data middle platform for CRM, ERP, OA, expense and bank data."""
+    # Settings come from the environment and `.env` in the working directory; load it before
+    # the sub-commands read their ZHONGTAI_* defaults. Never overrides variables already set.
+    load_dotenv(Path.cwd() / ".env", override=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# zhongtai world ...
+
+ScaleOption = Annotated[
+    float,
+    typer.Option(
+        "--scale",
+        envvar="ZHONGTAI_WORLD_SCALE",
+        help=f"World size: 1 is the full company, 0.1 a tenth of it (0 < scale ≤ {MAX_SCALE:g}).",
+    ),
+]
+SeedOption = Annotated[
+    int,
+    typer.Option(
+        "--seed",
+        envvar="ZHONGTAI_WORLD_SEED",
+        help="Random seed; the same seed, scale and as-of give the same world.",
+    ),
+]
+
+
+@world_app.command()
+def generate(
+    ctx: typer.Context,
+    scale: ScaleOption = 0.1,
+    seed: SeedOption = 42,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="YYYY-MM-DD",
+            help="Last day of the world's history (2010 or later, at most a year from today).",
+            show_default="today in Asia/Shanghai",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder the world is written to.",
+            show_default="$ZHONGTAI_DATA_DIR/world",
+        ),
+    ] = None,
+    inbox: Annotated[
+        Path | None,
+        typer.Option(
+            "--inbox",
+            help="Folder the bank-statement files are dropped into.",
+            show_default="$ZHONGTAI_DATA_DIR/inbox/bank",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace an existing world at --out (deletes what the folder holds)."
+        ),
+    ] = False,
+    skip_existing: Annotated[
+        bool,
+        typer.Option(
+            "--skip-existing",
+            help="If a world already exists at --out, keep it and print its summary.",
+        ),
+    ] = False,
+) -> None:
+    """Generate the synthetic world: CRM, ERP, OA, expense records and bank statements."""
+    _check_scale(ctx, scale)
+    _check_seed(ctx, seed)
+    as_of_date = _parse_as_of(as_of)
+    if force and skip_existing:
+        _usage_error("--force and --skip-existing contradict each other; pass only one.")
+    out = out if out is not None else settings.world_dir()
+    inbox = inbox if inbox is not None else settings.bank_inbox_dir()
+
+    if out.is_file():
+        _usage_error(f"--out {out} is a file; pass a folder for the world.")
+    if _world_exists(out):
+        if skip_existing:
+            gen = _generator()
+            _say(f"Using the existing world in {out} (to rebuild it: --force).")
+            _print_summary(gen, out)
+            return
+        if not force:
+            _usage_error(
+                f"--out {out} already holds a world (the folder is not empty); pass --force "
+                "to replace it, or --out with a new or empty folder."
+            )
+    if force and out.exists():
+        _check_replaceable(out)
+
+    gen = _generator()
+    existed = out.is_dir()
+    if force:
+        _clear(out)
+    started = time.perf_counter()
+    try:
+        with _progress_bars() as report:
+            gen.generate(
+                out, seed=seed, scale=scale, as_of=as_of_date, inbox=inbox, progress=report
+            )
+    except BaseException as exc:
+        # A half-written world would pass for a whole one next time (see --skip-existing).
+        _clear(out)
+        if not existed and out.is_dir():
+            out.rmdir()
+        if isinstance(exc, gen.WorldError):
+            _fail(f"{exc} (removed the partial world in {out})")
+        raise
+    elapsed = time.perf_counter() - started
+    _say(
+        f"Generated the world in {out} (seed {seed}, scale {scale:g}, "
+        f"as of {as_of_date.isoformat()}) in {elapsed:.1f} s; bank statements in {inbox}."
+    )
+    _print_summary(gen, out)
+
+
+def _print_summary(gen: ModuleType, world: Path) -> None:
+    try:
+        counts = gen.summary(world)
+    except gen.WorldError as exc:
+        _fail(str(exc))
+    _out().print(_summary_table(counts))
+
+
+@world_app.command()
+def advance(
+    days: Annotated[
+        int,
+        typer.Option("--days", help=f"Days to move the world forward (1 to {MAX_ADVANCE_DAYS})."),
+    ],
+    world: Annotated[
+        Path | None,
+        typer.Option(
+            "--world", help="Folder of the world.", show_default="$ZHONGTAI_DATA_DIR/world"
+        ),
+    ] = None,
+) -> None:
+    """Move an existing world forward in time: new records, changes and deletions."""
+    if not 1 <= days <= MAX_ADVANCE_DAYS:
+        _usage_error(
+            f"--days must be between 1 and {MAX_ADVANCE_DAYS} (got {days}); e.g. --days 1."
+        )
+    world = world if world is not None else settings.world_dir()
+    _require_world(world, "--world")
+    gen = _generator()
+    try:
+        with _progress_bars() as report:
+            meta = gen.advance(world, days=days, progress=report)
+    except gen.WorldError as exc:
+        _fail(str(exc))
+    changes = meta.get("changes", {})
+    _say(
+        f"Advanced the world in {world} by {days} day{'s' if days != 1 else ''} "
+        f"to {meta.get('as_of')}: {changes.get('created', 0):,} created, "
+        f"{changes.get('modified', 0):,} modified, {changes.get('deleted', 0):,} deleted."
+    )
+
+
+@world_app.command()
+def summary(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the counts as JSON (and nothing else).")
+    ] = False,
+    world: Annotated[
+        Path | None,
+        typer.Option(
+            "--world", help="Folder of the world.", show_default="$ZHONGTAI_DATA_DIR/world"
+        ),
+    ] = None,
+) -> None:
+    """Count the records in the world per system and entity."""
+    world = world if world is not None else settings.world_dir()
+    _require_world(world, "--world")
+    gen = _generator()
+    try:
+        counts = gen.summary(world)
+    except gen.WorldError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(counts, ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        _out().print(_summary_table(counts, title=f"World in {world}"))
+
+
+@world_app.command()
+def bench(
+    ctx: typer.Context,
+    scale: Annotated[
+        float,
+        typer.Option("--scale", help=f"World size to benchmark (0 < scale ≤ {MAX_SCALE:g})."),
+    ] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 42,
+) -> None:
+    """Time a full generation in a temporary folder; fail if over 120 s or 4 GiB peak RSS."""
+    _check_scale(ctx, scale)
+    _check_seed(ctx, seed)
+    gen = _generator()
+    as_of = _today()
+    with tempfile.TemporaryDirectory(prefix="zhongtai-bench-") as tmp:
+        out, inbox = Path(tmp) / "world", Path(tmp) / "inbox"
+        started = time.perf_counter()
+        try:
+            with _progress_bars() as report:
+                gen.generate(out, seed=seed, scale=scale, as_of=as_of, inbox=inbox, progress=report)
+        except gen.WorldError as exc:
+            _fail(str(exc))
+        wall = time.perf_counter() - started
+        counts = gen.summary(out)
+    rss = _peak_rss_bytes()
+    records = sum(n for entities in counts.values() for n in entities.values())
+
+    console = _out()
+    figures = Table(title=f"World bench: scale {scale:g}, seed {seed}, as of {as_of.isoformat()}")
+    figures.add_column("measure")
+    figures.add_column("value", justify="right")
+    figures.add_column("budget", justify="right")
+    figures.add_row("wall time", f"{wall:.1f} s", f"{BENCH_MAX_SECONDS:.0f} s")
+    figures.add_row(
+        "peak RSS", f"{rss / 1024**2:,.0f} MiB", f"{BENCH_MAX_RSS_BYTES / 1024**3:.0f} GiB"
+    )
+    figures.add_row("records", f"{records:,}", "")
+    console.print(figures)
+    console.print(_summary_table(counts))
+
+    over = []
+    if wall > BENCH_MAX_SECONDS:
+        over.append(f"wall time {wall:.1f} s > {BENCH_MAX_SECONDS:.0f} s")
+    if rss > BENCH_MAX_RSS_BYTES:
+        over.append(f"peak RSS {rss / 1024**3:.2f} GiB > {BENCH_MAX_RSS_BYTES / 1024**3:.0f} GiB")
+    if over:
+        _fail("over budget: " + "; ".join(over) + ".")
+    console.print(Text("Within budget.", style="green"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
