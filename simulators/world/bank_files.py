@@ -65,10 +65,29 @@ from openpyxl.utils import get_column_letter
 from simulators.world import constants as C
 from simulators.world.workcal import date_of_day
 
-XLSX_HEADERS = ["交易日期", "交易时间", "交易流水号", "对方户名", "对方账号", "对方开户行",
-                "借方金额", "贷方金额", "余额", "摘要"]
-CSV_HEADERS = ["交易时间", "流水号", "对方单位名称", "对方账号", "对方开户行", "收入金额",
-               "支出金额", "余额", "摘要"]
+XLSX_HEADERS = [
+    "交易日期",
+    "交易时间",
+    "交易流水号",
+    "对方户名",
+    "对方账号",
+    "对方开户行",
+    "借方金额",
+    "贷方金额",
+    "余额",
+    "摘要",
+]
+CSV_HEADERS = [
+    "交易时间",
+    "流水号",
+    "对方单位名称",
+    "对方账号",
+    "对方开户行",
+    "收入金额",
+    "支出金额",
+    "余额",
+    "摘要",
+]
 # Which header holds what, per format.
 COLUMN = {
     "xlsx": {"date": "交易日期", "serial": "交易流水号", "amount": "贷方金额"},
@@ -78,8 +97,18 @@ DEFECTS = ("duplicate_serial", "text_amount", "bad_date")
 DEFECT_PERIOD_WEEKS = 45
 TEXT_AMOUNTS = ["见附件", "详见回单", "待确认"]
 FORMATTED_AMOUNT_SHARE = 0.15  # xlsx amounts written as "1,234.50元"
-_FIELDS = ["serial_no", "account_no", "txn_time", "payer_name", "payer_account", "payer_bank",
-           "amount", "memo", "balance", "_day"]
+_FIELDS = [
+    "serial_no",
+    "account_no",
+    "txn_time",
+    "payer_name",
+    "payer_account",
+    "payer_bank",
+    "amount",
+    "memo",
+    "balance",
+    "_day",
+]
 
 
 def _h(*parts: object) -> int:
@@ -115,8 +144,11 @@ def sundays(first_day: int, last_day: int) -> list[int]:
 def planted_defects(account_no: str, sunday: int) -> list[str]:
     """The defect kinds scheduled for this account's statement of the week ending ``sunday``."""
     week = (sunday + 3) // 7
-    return [k for k in DEFECTS
-            if week % DEFECT_PERIOD_WEEKS == _h("bank-defect", account_no, k) % DEFECT_PERIOD_WEEKS]
+    return [
+        k
+        for k in DEFECTS
+        if week % DEFECT_PERIOD_WEEKS == _h("bank-defect", account_no, k) % DEFECT_PERIOD_WEEKS
+    ]
 
 
 def _fmt_amount(x: float) -> str:
@@ -129,8 +161,9 @@ def _bad_date(name: str, txn_time: str) -> str:
     return variants[_h(name, "bad-date-variant") % len(variants)]
 
 
-def _layout(name: str, week_lines: list[dict], prev_last: dict | None,
-            defects: list[str]) -> tuple[list[tuple[str, dict, dict]], int]:
+def _layout(
+    name: str, week_lines: list[dict], prev_last: dict | None, defects: list[str]
+) -> tuple[list[tuple[str, dict, dict]], int]:
     """Data rows in order: (kind, line, spoil) with kind ``line``/``dup``/``blank``.
 
     ``spoil`` maps ``"amount"``/``"date"`` to the planted text. Returns rows and #blank rows.
@@ -162,9 +195,17 @@ def _layout(name: str, week_lines: list[dict], prev_last: dict | None,
 
 
 def _week_truth(name, fmt, sunday, account_no, n_lines, n_rows, header_row, footer_row):
-    return {"file": name, "kind": "file", "account_no": account_no, "week": week_label(sunday),
-            "format": fmt, "lines": n_lines, "rows": n_rows, "header_row": header_row,
-            "footer_row": footer_row}
+    return {
+        "file": name,
+        "kind": "file",
+        "account_no": account_no,
+        "week": week_label(sunday),
+        "format": fmt,
+        "lines": n_lines,
+        "rows": n_rows,
+        "header_row": header_row,
+        "footer_row": footer_row,
+    }
 
 
 def _row_truth(name, fmt, row, kind, line, spoil, prev_name, truth):
@@ -173,21 +214,52 @@ def _row_truth(name, fmt, row, kind, line, spoil, prev_name, truth):
         truth.append({"file": name, "row": row, "kind": "blank_row"})
         return
     if kind == "dup":
-        truth.append({"file": name, "row": row, "column": cols["serial"],
-                      "kind": "duplicate_serial", "serial_no": line["serial_no"],
-                      "original_file": prev_name})
+        truth.append(
+            {
+                "file": name,
+                "row": row,
+                "column": cols["serial"],
+                "kind": "duplicate_serial",
+                "serial_no": line["serial_no"],
+                "original_file": prev_name,
+            }
+        )
     if "amount" in spoil:
-        truth.append({"file": name, "row": row, "column": cols["amount"], "kind": "text_amount",
-                      "serial_no": line["serial_no"], "value": spoil["amount"],
-                      "amount": line["amount"]})
+        truth.append(
+            {
+                "file": name,
+                "row": row,
+                "column": cols["amount"],
+                "kind": "text_amount",
+                "serial_no": line["serial_no"],
+                "value": spoil["amount"],
+                "amount": line["amount"],
+            }
+        )
     elif "formatted" in spoil:
-        truth.append({"file": name, "row": row, "column": cols["amount"],
-                      "kind": "formatted_amount", "serial_no": line["serial_no"],
-                      "value": spoil["formatted"], "amount": line["amount"]})
+        truth.append(
+            {
+                "file": name,
+                "row": row,
+                "column": cols["amount"],
+                "kind": "formatted_amount",
+                "serial_no": line["serial_no"],
+                "value": spoil["formatted"],
+                "amount": line["amount"],
+            }
+        )
     if "date" in spoil:
-        truth.append({"file": name, "row": row, "column": cols["date"], "kind": "bad_date",
-                      "serial_no": line["serial_no"], "value": spoil["date"],
-                      "txn_time": line["txn_time"]})
+        truth.append(
+            {
+                "file": name,
+                "row": row,
+                "column": cols["date"],
+                "kind": "bad_date",
+                "serial_no": line["serial_no"],
+                "value": spoil["date"],
+                "txn_time": line["txn_time"],
+            }
+        )
 
 
 # -- xlsx (招商银行) -------------------------------------------------------------------------
@@ -203,14 +275,19 @@ def _deterministic_zip(raw: bytes, when: dt.datetime) -> bytes:
     """
     stamp = (when - dt.timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%SZ")  # local → UTC
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw)) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(raw)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 text = data.decode("utf-8")
-                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                              lambda m: m.group(1) + stamp + m.group(3), text)
+                text = re.sub(
+                    r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                    lambda m: m.group(1) + stamp + m.group(3),
+                    text,
+                )
                 data = text.encode("utf-8")
             zi = zipfile.ZipInfo(info.filename, date_time=max(_ZIP_EPOCH, when.timetuple()[:6]))
             zi.compress_type = zipfile.ZIP_DEFLATED
@@ -233,8 +310,10 @@ def _write_xlsx(path: Path, name: str, account, sunday: int, data, truth) -> tup
     ws["A1"].alignment = Alignment(horizontal="center")
     ws.merge_cells(f"A1:{last_col}1")
     period = f"{date_of_day(monday):%Y-%m-%d} 至 {date_of_day(sunday):%Y-%m-%d}"
-    ws["A2"] = (f"账号：{account_no}    户名：{C.COMPANY_NAME}    开户行：{bank}    "
-                f"币种：人民币    查询期间：{period}")
+    ws["A2"] = (
+        f"账号：{account_no}    户名：{C.COMPANY_NAME}    开户行：{bank}    "
+        f"币种：人民币    查询期间：{period}"
+    )
     ws.merge_cells(f"A2:{last_col}2")
     header_row = 4 if _h(name, "gap-before-header") % 2 else 3
     for j, hname in enumerate(XLSX_HEADERS, start=1):
@@ -255,9 +334,18 @@ def _write_xlsx(path: Path, name: str, account, sunday: int, data, truth) -> tup
                 amount_value = spoil["formatted"] = f"{_fmt_amount(line['amount'])}元"
             else:
                 amount_value = line["amount"]
-            values = [date_value, txn[11:19], line["serial_no"], line["payer_name"],
-                      line["payer_account"], line["payer_bank"], None, amount_value,
-                      line["balance"], line["memo"]]
+            values = [
+                date_value,
+                txn[11:19],
+                line["serial_no"],
+                line["payer_name"],
+                line["payer_account"],
+                line["payer_bank"],
+                None,
+                amount_value,
+                line["balance"],
+                line["memo"],
+            ]
             for j, v in enumerate(values, start=1):
                 cell = ws.cell(row=row, column=j, value=v)
                 if isinstance(v, float):
@@ -281,15 +369,22 @@ def _write_xlsx(path: Path, name: str, account, sunday: int, data, truth) -> tup
 
 # -- csv (工商银行) --------------------------------------------------------------------------
 
+
 def _write_csv(path: Path, name: str, account, sunday: int, data, truth) -> tuple[int, int]:
     bank, account_no, _fmt = account
     monday = sunday - 6
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(["中国工商银行账户历史明细查询"])
-    w.writerow([f"账号:{account_no}", f"户名:{C.COMPANY_NAME}", f"开户行:{bank}",
-                f"起始日期:{date_of_day(monday):%Y-%m-%d}",
-                f"终止日期:{date_of_day(sunday):%Y-%m-%d}"])
+    w.writerow(
+        [
+            f"账号:{account_no}",
+            f"户名:{C.COMPANY_NAME}",
+            f"开户行:{bank}",
+            f"起始日期:{date_of_day(monday):%Y-%m-%d}",
+            f"终止日期:{date_of_day(sunday):%Y-%m-%d}",
+        ]
+    )
     w.writerow(CSV_HEADERS)
     header_row = 3
     row = header_row
@@ -306,8 +401,19 @@ def _write_csv(path: Path, name: str, account, sunday: int, data, truth) -> tupl
                 spoil["date"] = when
             amount = spoil.get("amount") or _fmt_amount(line["amount"])
             balance = "" if line["balance"] is None else _fmt_amount(line["balance"])
-            w.writerow([when, line["serial_no"], line["payer_name"], line["payer_account"],
-                        line["payer_bank"], amount, "", balance, line["memo"]])
+            w.writerow(
+                [
+                    when,
+                    line["serial_no"],
+                    line["payer_name"],
+                    line["payer_account"],
+                    line["payer_bank"],
+                    amount,
+                    "",
+                    balance,
+                    line["memo"],
+                ]
+            )
             if kind == "line":
                 total += line["amount"]
         _row_truth(name, "csv", row, kind, line, spoil, file_name(account, sunday - 7), truth)
@@ -327,8 +433,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 # -- entry point -----------------------------------------------------------------------------
 
-def write_statement_files(lines: pa.Table, inbox: Path, first_day: int,
-                          last_day: int) -> list[dict]:
+
+def write_statement_files(
+    lines: pa.Table, inbox: Path, first_day: int, last_day: int
+) -> list[dict]:
     """Write the weekly statement files for weeks ending in ``[first_day, last_day]``.
 
     Returns the truth records (see the module docstring), files in account then week order.
@@ -343,9 +451,10 @@ def write_statement_files(lines: pa.Table, inbox: Path, first_day: int,
     have = [f for f in _FIELDS if f in lines.column_names]
     for account in C.BANK_ACCOUNTS:
         _bank, account_no, fmt = account
-        mask = pc.and_(pc.equal(lines["account_no"], account_no),
-                       pc.and_(pc.greater_equal(lines["_day"], lo),
-                               pc.less_equal(lines["_day"], hi)))
+        mask = pc.and_(
+            pc.equal(lines["account_no"], account_no),
+            pc.and_(pc.greater_equal(lines["_day"], lo), pc.less_equal(lines["_day"], hi)),
+        )
         rows = lines.filter(mask).select(have).to_pylist()
         for r in rows:
             r.setdefault("balance", None)
@@ -360,14 +469,24 @@ def write_statement_files(lines: pa.Table, inbox: Path, first_day: int,
             name = file_name(account, sunday)
             week_lines = by_week.get(sunday, [])
             prev = by_week.get(sunday - 7)
-            data, _ = _layout(name, week_lines, prev[-1] if prev else None,
-                              planted_defects(account_no, sunday))
+            data, _ = _layout(
+                name, week_lines, prev[-1] if prev else None, planted_defects(account_no, sunday)
+            )
             file_truth: list[dict] = []
             writer = _write_xlsx if fmt == "xlsx" else _write_csv
-            header_row, footer_row = writer(inbox / name, name, account, sunday, data,
-                                            file_truth)
+            header_row, footer_row = writer(inbox / name, name, account, sunday, data, file_truth)
             n_rows = sum(1 for k, _l, _s in data if k != "blank")
-            truth.append(_week_truth(name, fmt, sunday, account_no, len(week_lines), n_rows,
-                                     header_row, footer_row or None))
+            truth.append(
+                _week_truth(
+                    name,
+                    fmt,
+                    sunday,
+                    account_no,
+                    len(week_lines),
+                    n_rows,
+                    header_row,
+                    footer_row or None,
+                )
+            )
             truth.extend(file_truth)
     return truth

@@ -19,8 +19,18 @@ from simulators.world.table import Timeline
 from simulators.world.workcal import DAY, HOUR
 
 # Streams of randomness, one per generator family (so adding one leaves the others alone).
-STREAM = {"customers": 11, "sales": 12, "visits": 13, "campaigns": 14, "expense": 15,
-          "notices": 16, "bank": 17, "mess": 18, "targets": 19, "products": 20}
+STREAM = {
+    "customers": 11,
+    "sales": 12,
+    "visits": 13,
+    "campaigns": 14,
+    "expense": 15,
+    "notices": 16,
+    "bank": 17,
+    "mess": 18,
+    "targets": 19,
+    "products": 20,
+}
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,10 @@ def _name(rng: np.random.Generator, ctype: str, city: str, pi: str) -> str:
 
 def _person_name(rng: np.random.Generator) -> str:
     s = C.SURNAMES[int(rng.integers(len(C.SURNAMES)))]
-    g = "".join(C.GIVEN_CHARS[int(i)] for i in rng.integers(len(C.GIVEN_CHARS),
-                                                           size=int(rng.integers(1, 3))))
+    g = "".join(
+        C.GIVEN_CHARS[int(i)]
+        for i in rng.integers(len(C.GIVEN_CHARS), size=int(rng.integers(1, 3)))
+    )
     return s + g
 
 
@@ -140,50 +142,110 @@ def gen_customers_day(ctx: Ctx, book: CustomerBook, n_override: int | None = Non
         tax_id = "91" + f"{int(rng.integers(10**15, 10**16)):016d}"
         erp_day = None if rng.random() < 0.15 else ctx.day + int(rng.integers(1, 45))
         erp_code = f"CUST{idx + 1:06d}" if erp_day is not None else None
-        c = Customer(idx, crm_id, name, ctype, grade, province, city, region, tax_id, t, owner,
-                     erp_day, erp_code, None, C.GRADE_ACTIVITY[grade],
-                     bool(rng.random() < special_share))
+        c = Customer(
+            idx,
+            crm_id,
+            name,
+            ctype,
+            grade,
+            province,
+            city,
+            region,
+            tax_id,
+            t,
+            owner,
+            erp_day,
+            erp_code,
+            None,
+            C.GRADE_ACTIVITY[grade],
+            bool(rng.random() < special_share),
+        )
         op = org.person(owner)
-        accounts.put(crm_id, t, {
-            "id": crm_id, "Account_Name": name, "Owner.id": op.crm_user_id,
-            "Owner.name": op.name, "Owner.email": op.email,
-            "Account_Number": f"KH{idx + 1:07d}", "Account_Type": ctype,
-            "Industry": "生命科学", "Customer_Grade": grade, "Tax_Number": tax_id,
-            "Billing_State": province, "Billing_City": city,
-            "Phone": f"0{int(rng.integers(10, 99))}-{int(rng.integers(10**7, 10**8))}",
-            "Created_Time": t, "Modified_Time": t, "Created_By.id": op.crm_user_id,
-            "Created_By.name": op.name, "Modified_By.id": op.crm_user_id,
-            "Modified_By.name": op.name,
-        })
+        accounts.put(
+            crm_id,
+            t,
+            {
+                "id": crm_id,
+                "Account_Name": name,
+                "Owner.id": op.crm_user_id,
+                "Owner.name": op.name,
+                "Owner.email": op.email,
+                "Account_Number": f"KH{idx + 1:07d}",
+                "Account_Type": ctype,
+                "Industry": "生命科学",
+                "Customer_Grade": grade,
+                "Tax_Number": tax_id,
+                "Billing_State": province,
+                "Billing_City": city,
+                "Phone": f"0{int(rng.integers(10, 99))}-{int(rng.integers(10**7, 10**8))}",
+                "Created_Time": t,
+                "Modified_Time": t,
+                "Created_By.id": op.crm_user_id,
+                "Created_By.name": op.name,
+                "Modified_By.id": op.crm_user_id,
+                "Modified_By.name": op.name,
+            },
+        )
         for _k in range(int(rng.integers(1, 4))):
             cn = _person_name(rng)
             cid = ctx.crm_id("Contacts")
             c.contacts.append((cid, cn))
-            contacts.put(cid, t + 60, {
-                "id": cid, "Last_Name": cn, "Full_Name": cn, "Owner.id": op.crm_user_id,
-                "Owner.name": op.name, "Owner.email": op.email, "Account_Name.id": crm_id,
-                "Account_Name.name": name,
-                "Email": f"c{cid[-8:]}@example.edu.cn",
-                "Mobile": f"13{int(rng.integers(10**8, 10**9))}",
-                "Title": ["教授", "研究员", "主任", "采购经理", "博士后", "实验室主管"][
-                    int(rng.integers(6))],
-                "Department": ["药学院", "生命科学学院", "肿瘤科", "研发部", "采购部"][int(rng.integers(5))],
-                "Created_Time": t + 60, "Modified_Time": t + 60,
-                "Created_By.id": op.crm_user_id, "Created_By.name": op.name,
-                "Modified_By.id": op.crm_user_id, "Modified_By.name": op.name,
-            })
+            contacts.put(
+                cid,
+                t + 60,
+                {
+                    "id": cid,
+                    "Last_Name": cn,
+                    "Full_Name": cn,
+                    "Owner.id": op.crm_user_id,
+                    "Owner.name": op.name,
+                    "Owner.email": op.email,
+                    "Account_Name.id": crm_id,
+                    "Account_Name.name": name,
+                    "Email": f"c{cid[-8:]}@example.edu.cn",
+                    "Mobile": f"13{int(rng.integers(10**8, 10**9))}",
+                    "Title": ["教授", "研究员", "主任", "采购经理", "博士后", "实验室主管"][
+                        int(rng.integers(6))
+                    ],
+                    "Department": ["药学院", "生命科学学院", "肿瘤科", "研发部", "采购部"][
+                        int(rng.integers(5))
+                    ],
+                    "Created_Time": t + 60,
+                    "Modified_Time": t + 60,
+                    "Created_By.id": op.crm_user_id,
+                    "Created_By.name": op.name,
+                    "Modified_By.id": op.crm_user_id,
+                    "Modified_By.name": op.name,
+                },
+            )
         if erp_day is not None:
             et = erp_day * DAY + 10 * HOUR + int(rng.integers(0, 6 * HOUR))
             c.erp_fid = 100000 + idx
-            erp.put(str(c.erp_fid), et, {
-                "FCUSTID": c.erp_fid, "FNumber": erp_code, "FName": name,
-                "FShortName": name[:8], "FTaxRegisterCode": tax_id,
-                "FCustTypeId.FName": ctype, "FForbidStatus": "A",
-                "FUseOrgId.FName": C.SALE_ORG, "FCreateOrgId.FName": C.SALE_ORG,
-                "FDocumentStatus": "A", "FCreateDate": et, "FModifyDate": et,
-            })
-            erp.change(str(c.erp_fid), et + 1800, FDocumentStatus="C", FModifyDate=et + 1800,
-                       FApproveDate=et + 1800)
+            erp.put(
+                str(c.erp_fid),
+                et,
+                {
+                    "FCUSTID": c.erp_fid,
+                    "FNumber": erp_code,
+                    "FName": name,
+                    "FShortName": name[:8],
+                    "FTaxRegisterCode": tax_id,
+                    "FCustTypeId.FName": ctype,
+                    "FForbidStatus": "A",
+                    "FUseOrgId.FName": C.SALE_ORG,
+                    "FCreateOrgId.FName": C.SALE_ORG,
+                    "FDocumentStatus": "A",
+                    "FCreateDate": et,
+                    "FModifyDate": et,
+                },
+            )
+            erp.change(
+                str(c.erp_fid),
+                et + 1800,
+                FDocumentStatus="C",
+                FModifyDate=et + 1800,
+                FApproveDate=et + 1800,
+            )
             # integration platform copies the ERP code back to the CRM the next morning
             ct = (erp_day + 1) * DAY + 7 * HOUR + int(rng.integers(0, 1800))
             accounts.change(crm_id, ct, ERP_Customer_Code=erp_code, Modified_Time=ct)
@@ -191,8 +253,11 @@ def gen_customers_day(ctx: Ctx, book: CustomerBook, n_override: int | None = Non
         y = ctx.day
         for _year in range(6):
             d = date_of_day(y)
-            review = day_of_date(d.replace(year=d.year + 1, month=GRADE_REVIEW_MONTH_DAY[0],
-                                           day=GRADE_REVIEW_MONTH_DAY[1]))
+            review = day_of_date(
+                d.replace(
+                    year=d.year + 1, month=GRADE_REVIEW_MONTH_DAY[0], day=GRADE_REVIEW_MONTH_DAY[1]
+                )
+            )
             y = review
             if rng.random() < 0.3:
                 gi = C.GRADES.index(c.grade)
@@ -205,13 +270,24 @@ def gen_customers_day(ctx: Ctx, book: CustomerBook, n_override: int | None = Non
             # the same customer entered a second time in the CRM
             dup_t = t + int(rng.integers(5, 200)) * DAY
             dup = ctx.crm_id("Accounts")
-            accounts.put(dup, dup_t, {
-                "id": dup, "Account_Name": name, "Owner.id": op.crm_user_id,
-                "Owner.name": op.name, "Owner.email": op.email, "Account_Type": ctype,
-                "Customer_Grade": "C", "Billing_State": province, "Billing_City": city,
-                "Created_Time": dup_t, "Modified_Time": dup_t})
-            ctx.plant("duplicate_account", t=dup_t, crm_id=dup, original_crm_id=crm_id,
-                      name=name)
+            accounts.put(
+                dup,
+                dup_t,
+                {
+                    "id": dup,
+                    "Account_Name": name,
+                    "Owner.id": op.crm_user_id,
+                    "Owner.name": op.name,
+                    "Owner.email": op.email,
+                    "Account_Type": ctype,
+                    "Customer_Grade": "C",
+                    "Billing_State": province,
+                    "Billing_City": city,
+                    "Created_Time": dup_t,
+                    "Modified_Time": dup_t,
+                },
+            )
+            ctx.plant("duplicate_account", t=dup_t, crm_id=dup, original_crm_id=crm_id, name=name)
         book.add(c)
 
 
@@ -240,26 +316,72 @@ def gen_materials(ctx: Ctx) -> list[Material]:
     for strain in C.STRAINS:
         for spec in C.MOUSE_SPECS:
             k += 1
-            out.append(Material(200000 + k, f"MS{k:05d}", f"{strain}小鼠", spec, "商品化小鼠模型",
-                                "只", 0.13, float(int(rng.integers(80, 1500))), "", "小鼠类"))
+            out.append(
+                Material(
+                    200000 + k,
+                    f"MS{k:05d}",
+                    f"{strain}小鼠",
+                    spec,
+                    "商品化小鼠模型",
+                    "只",
+                    0.13,
+                    float(int(rng.integers(80, 1500))),
+                    "",
+                    "小鼠类",
+                )
+            )
     for group, name, unit in C.SERVICES:
         for tier, mult in (("标准", 1.0), ("加急", 1.5)):
             k += 1
-            out.append(Material(200000 + k, f"SV{k:05d}", f"{name}({tier})", tier, group, unit,
-                                0.06, float(int(rng.integers(20000, 200000)) * mult), "", "服务类"))
+            out.append(
+                Material(
+                    200000 + k,
+                    f"SV{k:05d}",
+                    f"{name}({tier})",
+                    tier,
+                    group,
+                    unit,
+                    0.06,
+                    float(int(rng.integers(20000, 200000)) * mult),
+                    "",
+                    "服务类",
+                )
+            )
     for m in out:
         m.crm_id = ctx.crm_id("Products")
-        erp.put(str(m.fid), t, {
-            "FMATERIALID": m.fid, "FNumber": m.number, "FName": m.name, "FSpecification": m.spec,
-            "FMaterialGroup.FName": m.group, "FBaseUnitId.FName": m.unit,
-            "FTaxRateId.FName": f"{round(m.tax_rate * 100)}%", "FForbidStatus": "A",
-            "FUseOrgId.FName": C.SALE_ORG, "FDocumentStatus": "C", "FCreateDate": t,
-            "FModifyDate": t, "FApproveDate": t,
-        })
-        crm.put(m.crm_id, t + 3600, {
-            "id": m.crm_id, "Product_Name": m.name, "Product_Code": m.number,
-            "Product_Category": m.group, "Unit_Price": m.price,
-            "Tax": round(m.tax_rate * 100), "Usage_Unit": m.unit, "Product_Active": True,
-            "Created_Time": t + 3600, "Modified_Time": t + 3600,
-        })
+        erp.put(
+            str(m.fid),
+            t,
+            {
+                "FMATERIALID": m.fid,
+                "FNumber": m.number,
+                "FName": m.name,
+                "FSpecification": m.spec,
+                "FMaterialGroup.FName": m.group,
+                "FBaseUnitId.FName": m.unit,
+                "FTaxRateId.FName": f"{round(m.tax_rate * 100)}%",
+                "FForbidStatus": "A",
+                "FUseOrgId.FName": C.SALE_ORG,
+                "FDocumentStatus": "C",
+                "FCreateDate": t,
+                "FModifyDate": t,
+                "FApproveDate": t,
+            },
+        )
+        crm.put(
+            m.crm_id,
+            t + 3600,
+            {
+                "id": m.crm_id,
+                "Product_Name": m.name,
+                "Product_Code": m.number,
+                "Product_Category": m.group,
+                "Unit_Price": m.price,
+                "Tax": round(m.tax_rate * 100),
+                "Usage_Unit": m.unit,
+                "Product_Active": True,
+                "Created_Time": t + 3600,
+                "Modified_Time": t + 3600,
+            },
+        )
     return out

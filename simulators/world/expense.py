@@ -39,8 +39,14 @@ from simulators.world import workcal as wc
 from simulators.world.workcal import DAY, HOUR
 
 # Reports per person per month, by role.
-ROLE_RATE = {"sales": 2.0, "manager": 1.2, "director": 1.0, "assistant": 0.5,
-             "marketing": 1.5, "pm": 0.8}
+ROLE_RATE = {
+    "sales": 2.0,
+    "manager": 1.2,
+    "director": 1.0,
+    "assistant": 0.5,
+    "marketing": 1.5,
+    "pm": 0.8,
+}
 _WORKDAY_SHARE = 0.95  # share of reports created on working days
 _WORKDAYS_PER_MONTH = 21.75
 _OFFDAYS_PER_MONTH = 365.25 / 12 - _WORKDAYS_PER_MONTH
@@ -53,9 +59,12 @@ TYPES = {
 }
 # Type mix by role: (daily, travel, cost).
 TYPE_MIX = {
-    "sales": (0.45, 0.45, 0.10), "manager": (0.45, 0.40, 0.15),
-    "director": (0.40, 0.50, 0.10), "assistant": (0.80, 0.00, 0.20),
-    "marketing": (0.20, 0.25, 0.55), "pm": (0.55, 0.35, 0.10),
+    "sales": (0.45, 0.45, 0.10),
+    "manager": (0.45, 0.40, 0.15),
+    "director": (0.40, 0.50, 0.10),
+    "assistant": (0.80, 0.00, 0.20),
+    "marketing": (0.20, 0.25, 0.55),
+    "pm": (0.55, 0.35, 0.10),
 }
 # Expense types: code -> (name, median CNY, lognormal sigma, min, max)
 EXPENSE_TYPES = {
@@ -69,14 +78,40 @@ _CUSTOMER_FACING = {"sales", "manager", "director"}
 
 # Status codes.
 S_INIT, S_SUBMITTED, S_APPROVED, S_AUDITED, S_PAID, S_TO_PAY, S_DELETED = (
-    1001, 1002, 1003, 1004, 1005, 1007, 1010)
-STATUS_NAMES = {1001: "初始化", 1002: "提交审批", 1003: "审批通过", 1004: "审核通过",
-                1005: "已付款", 1007: "待付款", 1010: "已删除"}
+    1001,
+    1002,
+    1003,
+    1004,
+    1005,
+    1007,
+    1010,
+)
+STATUS_NAMES = {
+    1001: "初始化",
+    1002: "提交审批",
+    1003: "审批通过",
+    1004: "审核通过",
+    1005: "已付款",
+    1007: "待付款",
+    1010: "已删除",
+}
 # Approval-history operation codes.
 OP_SUBMIT, OP_APPROVE, OP_REJECT, OP_AUDIT, OP_PAY, OP_WITHDRAW = (
-    1001, 1002, 1003, 1004, 1005, 1006)
-OPERATIONS = {1001: "提交", 1002: "审批通过", 1003: "驳回", 1004: "审核通过", 1005: "付款",
-              1006: "撤回"}
+    1001,
+    1002,
+    1003,
+    1004,
+    1005,
+    1006,
+)
+OPERATIONS = {
+    1001: "提交",
+    1002: "审批通过",
+    1003: "驳回",
+    1004: "审核通过",
+    1005: "付款",
+    1006: "撤回",
+}
 
 SECOND_APPROVAL_AMOUNT = 10000.0
 MAX_REJECTIONS = 2
@@ -88,8 +123,14 @@ P_REJECT = {"leader": 0.07, "second": 0.05, "finance": 0.06}
 P_PAY_LESS = 0.03
 SLOW_FACTOR = 5.0
 
-REJECT_REMARKS = ["发票抬头不符，请更正", "超出差旅标准，请说明", "请补充客户拜访记录",
-                  "附件不全，请补充发票", "费用归属部门有误", "请拆分报销单"]
+REJECT_REMARKS = [
+    "发票抬头不符，请更正",
+    "超出差旅标准，请说明",
+    "请补充客户拜访记录",
+    "附件不全，请补充发票",
+    "费用归属部门有误",
+    "请拆分报销单",
+]
 APPROVE_REMARKS = ["同意", "同意", "", "", "已核", "情况属实，同意"]
 
 
@@ -213,19 +254,39 @@ def _one_report(ctx, pid: int) -> None:
 
     reports = ctx.tl("expense", "expenseReport")
     history = ctx.tl("expense", "approvalHistory")
-    reports.put(rid, t0, {
-        "id": rid, "expenseReportOID": oid, "businessCode": business_code, "status": S_INIT,
-        "type": rtype, "applicantOID": person.expense_oid, "applicantName": person.name,
-        "applicantEmployeeId": person.workcode,
-        "departmentOID": ids.stable_uuid("hly-dept", dept.did), "departmentName": dept.name,
-        "departmentPath": _dept_path(org, dept.did), "companyCode": "ZT01",
-        "companyName": C.COMPANY_NAME, "formCode": form_code, "formName": form_name,
-        "title": title, "currencyCode": "CNY", "totalAmount": amount,
-        "realPaymentAmount": None, "expenseTypeCode": code,
-        "expenseTypeName": EXPENSE_TYPES[code][0], "customerName": customer,
-        "firstSubmittedDate": None, "lastSubmittedDate": None, "createdDate": t0,
-        "lastModifiedDate": t0, "version": 1,
-    })
+    reports.put(
+        rid,
+        t0,
+        {
+            "id": rid,
+            "expenseReportOID": oid,
+            "businessCode": business_code,
+            "status": S_INIT,
+            "type": rtype,
+            "applicantOID": person.expense_oid,
+            "applicantName": person.name,
+            "applicantEmployeeId": person.workcode,
+            "departmentOID": ids.stable_uuid("hly-dept", dept.did),
+            "departmentName": dept.name,
+            "departmentPath": _dept_path(org, dept.did),
+            "companyCode": "ZT01",
+            "companyName": C.COMPANY_NAME,
+            "formCode": form_code,
+            "formName": form_name,
+            "title": title,
+            "currencyCode": "CNY",
+            "totalAmount": amount,
+            "realPaymentAmount": None,
+            "expenseTypeCode": code,
+            "expenseTypeName": EXPENSE_TYPES[code][0],
+            "customerName": customer,
+            "firstSubmittedDate": None,
+            "lastSubmittedDate": None,
+            "createdDate": t0,
+            "lastModifiedDate": t0,
+            "version": 1,
+        },
+    )
 
     st = {"t": t0, "v": 1, "n": 0, "first_submit": None}
 
@@ -242,12 +303,22 @@ def _one_report(ctx, pid: int) -> None:
     def log(t: int, op: int, node: str, who, remark: str = "") -> None:
         st["n"] += 1
         hid = f"{rid}{st['n']:02d}"
-        history.put(hid, t, {
-            "id": hid, "expenseReportOID": oid, "businessCode": business_code,
-            "operation": op, "operationDesc": OPERATIONS[op], "approvalNodeName": node,
-            "operatorOID": who.expense_oid, "operatorName": who.name, "remark": remark,
-            "createdDate": t,
-        })
+        history.put(
+            hid,
+            t,
+            {
+                "id": hid,
+                "expenseReportOID": oid,
+                "businessCode": business_code,
+                "operation": op,
+                "operationDesc": OPERATIONS[op],
+                "approvalNodeName": node,
+                "operatorOID": who.expense_oid,
+                "operatorName": who.name,
+                "remark": remark,
+                "createdDate": t,
+            },
+        )
 
     def approve_delay(who, median_hours: float, sigma: float = 0.9) -> float:
         d = _median_delay(rng, median_hours * HOUR, sigma)
@@ -304,8 +375,13 @@ def _one_report(ctx, pid: int) -> None:
             t = later(approve_delay(approver, 5.0))
             if rejections < MAX_REJECTIONS and rng.random() < P_REJECT[level]:
                 patch(t, status=S_INIT)
-                log(t, OP_REJECT, node, approver,
-                    REJECT_REMARKS[int(rng.integers(len(REJECT_REMARKS)))])
+                log(
+                    t,
+                    OP_REJECT,
+                    node,
+                    approver,
+                    REJECT_REMARKS[int(rng.integers(len(REJECT_REMARKS)))],
+                )
                 rejected = True
                 break
             remark = APPROVE_REMARKS[int(rng.integers(len(APPROVE_REMARKS)))]
@@ -317,8 +393,13 @@ def _one_report(ctx, pid: int) -> None:
             t = later(approve_delay(auditor, 8.0, 0.8))
             if rejections < MAX_REJECTIONS and rng.random() < P_REJECT["finance"]:
                 patch(t, status=S_INIT)
-                log(t, OP_REJECT, "财务审核", auditor,
-                    REJECT_REMARKS[int(rng.integers(len(REJECT_REMARKS)))])
+                log(
+                    t,
+                    OP_REJECT,
+                    "财务审核",
+                    auditor,
+                    REJECT_REMARKS[int(rng.integers(len(REJECT_REMARKS)))],
+                )
                 rejected = True
             else:
                 patch(t, status=S_AUDITED)

@@ -49,6 +49,7 @@ class WorldError(Exception):
 
 # -- building the books every chunk needs ---------------------------------------------------
 
+
 class _Books:
     def __init__(self, cfg: WorldConfig, last_day: int):
         self.cfg = cfg
@@ -68,9 +69,13 @@ class _Books:
             self.customer_tl[day] = ctx.timelines
 
     def _ctx(self, day: int, stream: str) -> Ctx:
-        ctx = Ctx(cfg=self.cfg, org=getattr(self, "org", None), day=day,
-                  stream_no={"products": 6, "customers": 7}.get(stream, 0),
-                  rng=self.cfg.rng(stream, day))
+        ctx = Ctx(
+            cfg=self.cfg,
+            org=getattr(self, "org", None),
+            day=day,
+            stream_no={"products": 6, "customers": 7}.get(stream, 0),
+            rng=self.cfg.rng(stream, day),
+        )
         ctx.customers = getattr(self, "book", None)
         ctx.products = getattr(self, "products", [])
         return ctx
@@ -84,34 +89,68 @@ def _org_timelines(cfg: WorldConfig, org: Org) -> Ctx:
     deps = ctx.tl("oa", "HrmDepartment")
     t0 = (cfg.start_day - 2000) * DAY + 9 * 3600
     for d in org.depts.values():
-        deps.put(str(d.did), t0, {"id": str(d.did), "departmentname": d.name,
-                                  "departmentmark": d.name,
-                                  "supdepid": str(d.parent) if d.parent else "0",
-                                  "subcompanyid1": "1", "canceled": "0", "created": t0,
-                                  "modified": t0})
+        deps.put(
+            str(d.did),
+            t0,
+            {
+                "id": str(d.did),
+                "departmentname": d.name,
+                "departmentmark": d.name,
+                "supdepid": str(d.parent) if d.parent else "0",
+                "subcompanyid1": "1",
+                "canceled": "0",
+                "created": t0,
+                "modified": t0,
+            },
+        )
     res = ctx.tl("oa", "HrmResource")
     users = ctx.tl("crm", "users")
     for p in org.people:
         ht = p.hire_day * DAY + 9 * 3600
         mgr = org.manager_of(p.pid, p.hire_day)
-        res.put(p.oa_id, ht, {"id": p.oa_id, "workcode": p.workcode, "lastname": p.name,
-                              "loginid": p.workcode.lower(), "email": p.email,
-                              "mobile": p.mobile, "departmentid": str(p.history[0][1]),
-                              "jobtitle": ROLE_TITLES[p.role],
-                              "managerid": org.person(mgr).oa_id if mgr != p.pid else "",
-                              "status": "1", "createdate": ht, "modified": ht})
+        res.put(
+            p.oa_id,
+            ht,
+            {
+                "id": p.oa_id,
+                "workcode": p.workcode,
+                "lastname": p.name,
+                "loginid": p.workcode.lower(),
+                "email": p.email,
+                "mobile": p.mobile,
+                "departmentid": str(p.history[0][1]),
+                "jobtitle": ROLE_TITLES[p.role],
+                "managerid": org.person(mgr).oa_id if mgr != p.pid else "",
+                "status": "1",
+                "createdate": ht,
+                "modified": ht,
+            },
+        )
         region = org.region_at(p.pid, p.hire_day)
-        users.put(p.crm_user_id, ht, {
-            "id": p.crm_user_id, "full_name": p.name, "last_name": p.name, "email": p.email,
-            "status": "active", "role.name": ROLE_TITLES[p.role], "role.id": p.role,
-            "profile.name": "Administrator" if p.role == "executive" else "Standard",
-            "Employee_Id": p.workcode, "Region": region, "Created_Time": ht,
-            "Modified_Time": ht})
+        users.put(
+            p.crm_user_id,
+            ht,
+            {
+                "id": p.crm_user_id,
+                "full_name": p.name,
+                "last_name": p.name,
+                "email": p.email,
+                "status": "active",
+                "role.name": ROLE_TITLES[p.role],
+                "role.id": p.role,
+                "profile.name": "Administrator" if p.role == "executive" else "Standard",
+                "Employee_Id": p.workcode,
+                "Region": region,
+                "Created_Time": ht,
+                "Modified_Time": ht,
+            },
+        )
         for day, did in p.history[1:]:
             mt = day * DAY + 9 * 3600
             mgr = org.manager_of(p.pid, day)
-            res.change(p.oa_id, mt, departmentid=str(did), managerid=org.person(mgr).oa_id,
-                       modified=mt)
+            res.change(
+                p.oa_id, mt, departmentid=str(did), managerid=org.person(mgr).oa_id, modified=mt
+            )
             users.change(p.crm_user_id, mt, Region=org.region_at(p.pid, day), Modified_Time=mt)
     return ctx
 
@@ -156,7 +195,8 @@ def _gen_days(days: list[int]) -> tuple[dict[tuple[str, str], pa.Table], dict[st
             truth.setdefault(k, []).extend(v)
         for key, tl in ctx.timelines.items():
             tables.setdefault(key, []).append(
-                tl.to_arrow(seq_offset=(i + 1) * 100_000_000_000 + days[0] * 10_000_000))
+                tl.to_arrow(seq_offset=(i + 1) * 100_000_000_000 + days[0] * 10_000_000)
+            )
     return {k: pa.concat_tables(v) for k, v in tables.items()}, truth
 
 
@@ -170,16 +210,24 @@ def _targets(ctx: Ctx) -> None:
         gen_targets_year(ctx, d.year + 1)
 
 
-def _chunks(days: list[int], n: int) -> list[list[int]]:
-    size = max(1, len(days) // n)
-    return [days[i:i + size] for i in range(0, len(days), size)]
+CHUNK_DAYS = 32
 
 
-def _generate_days(books: _Books, days: list[int], progress: Progress | None,
-                   workers: int) -> tuple[dict[tuple[str, str], pa.Table], dict[str, list]]:
+def _chunks(days: list[int]) -> list[list[int]]:
+    """Days grouped by fixed calendar blocks, so the grouping (and with it the version order
+    of the timelines) does not depend on the number of worker processes."""
+    out: dict[int, list[int]] = {}
+    for d in days:
+        out.setdefault(d // CHUNK_DAYS, []).append(d)
+    return list(out.values())
+
+
+def _generate_days(
+    books: _Books, days: list[int], progress: Progress | None, workers: int
+) -> tuple[dict[tuple[str, str], pa.Table], dict[str, list]]:
     global _BOOKS
     _BOOKS = books
-    chunks = _chunks(days, max(8, workers * 8))
+    chunks = _chunks(days)
     out: dict[tuple[str, str], list[pa.Table]] = {}
     truth: dict[str, list] = {}
     done = 0
@@ -211,11 +259,18 @@ def _generate_days(books: _Books, days: list[int], progress: Progress | None,
 
 # -- files ----------------------------------------------------------------------------------
 
+
 def _write(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".parquet.tmp")
-    pq.write_table(table, tmp, compression="zstd", row_group_size=256_000,
-                   write_statistics=True, store_schema=True)
+    pq.write_table(
+        table,
+        tmp,
+        compression="zstd",
+        row_group_size=256_000,
+        write_statistics=True,
+        store_schema=True,
+    )
     os.replace(tmp, path)
 
 
@@ -239,13 +294,19 @@ def _save_timelines(root: Path, tables: dict[tuple[str, str], pa.Table]) -> None
 def _load_timeline(root: Path, system: str, name: str) -> pa.Table:
     p = _timeline_path(root, system, name)
     if not p.exists():
-        raise WorldError(f"world at {root} is incomplete: {p} is missing; regenerate it with "
-                         "`zhongtai world generate --force`")
+        raise WorldError(
+            f"world at {root} is incomplete: {p} is missing; regenerate it with "
+            "`zhongtai world generate --force`"
+        )
     return pq.read_table(p)
 
 
-def _materialize_all(root: Path, as_of_day: int, progress: Progress | None,
-                     tables: dict[tuple[str, str], pa.Table] | None = None) -> dict:
+def _materialize_all(
+    root: Path,
+    as_of_day: int,
+    progress: Progress | None,
+    tables: dict[tuple[str, str], pa.Table] | None = None,
+) -> dict:
     from simulators.world.mess import apply_mess
 
     cutoff = (as_of_day + 1) * DAY
@@ -273,8 +334,17 @@ def _live_count(ent, live: pa.Table) -> int:
 
 # -- public API -----------------------------------------------------------------------------
 
-def generate(out: Path, *, seed: int, scale: float, as_of: dt.date, inbox: Path,
-             progress: Progress | None = None, workers: int | None = None) -> dict:
+
+def generate(
+    out: Path,
+    *,
+    seed: int,
+    scale: float,
+    as_of: dt.date,
+    inbox: Path,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> dict:
     """Generate a world with ``HISTORY_DAYS`` of history ending on ``as_of``."""
     if scale <= 0:
         raise WorldError(f"--scale must be positive, got {scale}")
@@ -290,16 +360,23 @@ def generate(out: Path, *, seed: int, scale: float, as_of: dt.date, inbox: Path,
     books = _Books(cfg, as_of_day)
     if progress:
         progress("customers and org", 1, 1)
-    tables, truth = _generate_days(books, list(range(cfg.start_day, as_of_day + 1)), progress,
-                                   workers)
+    tables, truth = _generate_days(
+        books, list(range(cfg.start_day, as_of_day + 1)), progress, workers
+    )
     static = _static_tables(cfg, books)
     for k, v in static.items():
         tables[k] = pa.concat_tables([v, tables[k]]) if k in tables else v
     _save_timelines(out, tables)
-    meta = {"format_version": FORMAT_VERSION, "seed": seed, "scale": scale,
-            "start_date": date_of_day(cfg.start_day).isoformat(),
-            "generated_as_of": as_of.isoformat(), "as_of": as_of.isoformat(),
-            "inbox": str(Path(inbox).resolve()), "bank_files_through": None}
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "seed": seed,
+        "scale": scale,
+        "start_date": date_of_day(cfg.start_day).isoformat(),
+        "generated_as_of": as_of.isoformat(),
+        "as_of": as_of.isoformat(),
+        "inbox": str(Path(inbox).resolve()),
+        "bank_files_through": None,
+    }
     truth_all = _merge_truth({}, truth)
     return _finish(out, meta, as_of_day, truth_all, progress, tables)
 
@@ -324,8 +401,14 @@ def _merge_truth(old: dict, new: dict) -> dict:
     return merged
 
 
-def _finish(out: Path, meta: dict, as_of_day: int, truth: dict, progress: Progress | None,
-            tables: dict | None = None) -> dict:
+def _finish(
+    out: Path,
+    meta: dict,
+    as_of_day: int,
+    truth: dict,
+    progress: Progress | None,
+    tables: dict | None = None,
+) -> dict:
     from simulators.world.bank_files import write_statement_files
     from simulators.world.truth import write_truth
 
@@ -334,11 +417,14 @@ def _finish(out: Path, meta: dict, as_of_day: int, truth: dict, progress: Progre
     inbox = Path(meta["inbox"])
     inbox.mkdir(parents=True, exist_ok=True)
     lines = pq.read_table(out / "bank" / "statements.parquet")
-    lines = lines.append_column("_day", pa.array(
-        [c // DAY for c in lines["_created"].to_pylist()], pa.int64()))
-    first = (day_of_date(dt.date.fromisoformat(meta["bank_files_through"])) + 1
-             if meta["bank_files_through"] else day_of_date(dt.date.fromisoformat(
-                 meta["start_date"])))
+    lines = lines.append_column(
+        "_day", pa.array([c // DAY for c in lines["_created"].to_pylist()], pa.int64())
+    )
+    first = (
+        day_of_date(dt.date.fromisoformat(meta["bank_files_through"])) + 1
+        if meta["bank_files_through"]
+        else day_of_date(dt.date.fromisoformat(meta["start_date"]))
+    )
     bank_truth = write_statement_files(lines, inbox, first, as_of_day)
     meta["bank_files_through"] = date_of_day(as_of_day).isoformat()
     old_bank = out / "_truth" / "planted" / "bank_file_mess.json"
@@ -347,8 +433,9 @@ def _finish(out: Path, meta: dict, as_of_day: int, truth: dict, progress: Progre
     truth.setdefault("bank_file_mess", []).extend(bank_truth)
     write_truth(out, truth, as_of_day)
     meta["counts"] = counts
-    (out / "world.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2,
-                                               sort_keys=True) + "\n", encoding="utf-8")
+    (out / "world.json").write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return meta
 
 
@@ -359,15 +446,17 @@ def load_meta(world: Path) -> dict:
     try:
         meta = json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
-        raise WorldError(f"{p} is damaged ({e}); regenerate with `zhongtai world generate "
-                         "--force`") from e
+        raise WorldError(
+            f"{p} is damaged ({e}); regenerate with `zhongtai world generate --force`"
+        ) from e
     if meta.get("format_version") != FORMAT_VERSION:
         raise WorldError(f"{p} was written by another version of Zhongtai; regenerate it")
     return meta
 
 
-def advance(out: Path, *, days: int, progress: Progress | None = None,
-            workers: int | None = None) -> dict:
+def advance(
+    out: Path, *, days: int, progress: Progress | None = None, workers: int | None = None
+) -> dict:
     """Move the world's current date forward by ``days``, creating the business of those
     days; records created earlier change as their future unfolds."""
     if days < 1:
@@ -376,10 +465,12 @@ def advance(out: Path, *, days: int, progress: Progress | None = None,
     meta = load_meta(out)
     old_day = day_of_date(dt.date.fromisoformat(meta["as_of"]))
     new_day = old_day + days
-    gen_through = day_of_date(dt.date.fromisoformat(meta.get("generated_through",
-                                                             meta["as_of"])))
-    cfg = WorldConfig(seed=meta["seed"], scale=meta["scale"],
-                      start_day=day_of_date(dt.date.fromisoformat(meta["start_date"])))
+    gen_through = day_of_date(dt.date.fromisoformat(meta.get("generated_through", meta["as_of"])))
+    cfg = WorldConfig(
+        seed=meta["seed"],
+        scale=meta["scale"],
+        start_day=day_of_date(dt.date.fromisoformat(meta["start_date"])),
+    )
     before = {s: dict(v) for s, v in meta["counts"].items()}
     workers = workers or min(2, os.cpu_count() or 1)
     tables: dict[tuple[str, str], pa.Table] = {}
@@ -407,14 +498,16 @@ def _changes(out: Path, before: dict, after: dict, old_day: int, new_day: int) -
     created = modified = deleted = 0
     lo, hi = (old_day + 1) * DAY, (new_day + 1) * DAY
     for ent in schemas.ALL:
-        live = pq.read_table(out / ent.system / f"{ent.name}.parquet",
-                             columns=["_created", "_modified"])
+        live = pq.read_table(
+            out / ent.system / f"{ent.name}.parquet", columns=["_created", "_modified"]
+        )
         c = np.asarray(live["_created"])
         m = np.asarray(live["_modified"])
         created += int(((c >= lo) & (c < hi)).sum())
         modified += int(((c < lo) & (m >= lo) & (m < hi)).sum())
-        dead = pq.read_table(out / ent.system / "_deleted" / f"{ent.name}.parquet",
-                             columns=["deleted_time"])
+        dead = pq.read_table(
+            out / ent.system / "_deleted" / f"{ent.name}.parquet", columns=["deleted_time"]
+        )
         d = np.asarray(dead["deleted_time"])
         deleted += int(((d >= lo) & (d < hi)).sum())
     return {"created": created, "modified": modified, "deleted": deleted}

@@ -14,8 +14,18 @@ from simulators.world.workcal import date_of_day
 # ZOHO record ids are 19-digit numeric strings: org prefix + module code + sequence.
 _CRM_PREFIX = "4150"
 CRM_KIND = {
-    "users": 1, "Accounts": 2, "Contacts": 3, "Deals": 4, "Stage_History": 5, "Events": 6,
-    "Tasks": 7, "Campaigns": 8, "Leads": 9, "Products": 10, "Sales_Orders": 11, "Invoices": 12,
+    "users": 1,
+    "Accounts": 2,
+    "Contacts": 3,
+    "Deals": 4,
+    "Stage_History": 5,
+    "Events": 6,
+    "Tasks": 7,
+    "Campaigns": 8,
+    "Leads": 9,
+    "Products": 10,
+    "Sales_Orders": 11,
+    "Invoices": 12,
     "Sales_Targets": 13,
 }
 # 13-digit sequence = days since 2000-01-01 (5 digits) + generator stream (1 digit)

@@ -50,7 +50,7 @@ def materialize(timeline: pa.Table, entity: Entity, cutoff: int) -> tuple[pa.Tab
             )
             select * from g order by _created, _id
         """
-        allrows = con.execute(sql).to_arrow_table()
+        allrows = con.sql(sql).to_arrow_table()
     finally:
         con.close()
     is_del = pa.compute.equal(allrows["_last_op"], "D")
@@ -59,10 +59,12 @@ def materialize(timeline: pa.Table, entity: Entity, cutoff: int) -> tuple[pa.Tab
     keep = [c for c in live.column_names if c not in ("_id", "_last_op")]
     live = live.select(["_id", *keep]).rename_columns(["_key", *keep])
     display = entity.display or entity.columns[0][0]
-    deleted = pa.table({
-        "id": dead["_id"],
-        "display_name": dead[display].cast(pa.string()),
-        "deleted_time": dead["_modified"],
-        "_created": dead["_created"],
-    })
+    deleted = pa.table(
+        {
+            "id": dead["_id"],
+            "display_name": dead[display].cast(pa.string()),
+            "deleted_time": dead["_modified"],
+            "_created": dead["_created"],
+        }
+    )
     return live, deleted

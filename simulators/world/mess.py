@@ -60,13 +60,23 @@ def apply_mess(root: Path, ent: Entity, live: pa.Table) -> pa.Table:
                     new = value
                 col[i] = new
                 changed = True
-                planted.append({"system": ent.system, "entity": ent.name, "key": k,
-                                "field": field, "kind": kind, "value": new, "original": old})
+                planted.append(
+                    {
+                        "system": ent.system,
+                        "entity": ent.name,
+                        "key": k,
+                        "field": field,
+                        "kind": kind,
+                        "value": new,
+                        "original": old,
+                    }
+                )
             if changed:
                 idx = live.column_names.index(field)
                 live = live.set_column(idx, field, pa.array(col, live.schema.field(field).type))
     out = root / "_truth" / "malformed" / f"{ent.system}__{ent.name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(planted, ensure_ascii=False, indent=1, sort_keys=True),
-                   encoding="utf-8")
+    out.write_text(
+        json.dumps(planted, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8"
+    )
     return live

@@ -16,8 +16,14 @@ from simulators.world import ids
 
 # Role codes and their Chinese job titles.
 ROLE_TITLES = {
-    "sales": "销售", "manager": "大区经理", "assistant": "销售内勤", "director": "销售总监",
-    "executive": "总经理", "finance": "财务", "pm": "项目经理", "legal": "法务",
+    "sales": "销售",
+    "manager": "大区经理",
+    "assistant": "销售内勤",
+    "director": "销售总监",
+    "executive": "总经理",
+    "finance": "财务",
+    "pm": "项目经理",
+    "legal": "法务",
     "marketing": "市场专员",
 }
 ORG_HORIZON_DAYS = 365 * 6  # moves are planned this far past the start
@@ -99,16 +105,21 @@ class Org:
             for k in range(n_teams):
                 td = next_did
                 next_did += 1
-                self._add_dept(td, f"{region}销售{'一二三四五六七八九十'[k]}部", rd,
-                               region=region, kind="team")
+                self._add_dept(
+                    td, f"{region}销售{'一二三四五六七八九十'[k]}部", rd, region=region, kind="team"
+                )
                 teams.append(td)
             self.region_teams[region] = teams
         names = self._names(rng, n_sales + 200)
         name_iter = iter(names)
 
         def hire(role: str, dept: int, day: int | None = None) -> Person:
-            p = Person(len(self.people), next(name_iter), role,
-                       hire_day=start_day - int(rng.integers(60, 2000)) if day is None else day)
+            p = Person(
+                len(self.people),
+                next(name_iter),
+                role,
+                hire_day=start_day - int(rng.integers(60, 2000)) if day is None else day,
+            )
             p.history.append((p.hire_day, dept))
             self.people.append(p)
             return p
@@ -116,14 +127,14 @@ class Org:
         # Executives, functions.
         for _ in range(2):
             hire("executive", 7)
-        n_fin = max(3, round(10 * scale ** 0.5))
+        n_fin = max(3, round(10 * scale**0.5))
         for _ in range(n_fin):
             hire("finance", 3)
-        for _ in range(max(3, round(25 * scale ** 0.5))):
+        for _ in range(max(3, round(25 * scale**0.5))):
             hire("pm", 4)
         for _ in range(2):
             hire("legal", 5)
-        for _ in range(max(2, round(8 * scale ** 0.5))):
+        for _ in range(max(2, round(8 * scale**0.5))):
             hire("marketing", 6)
         # Directors: each oversees two or three regions.
         self.director_of: dict[str, int] = {}
@@ -182,8 +193,10 @@ class Org:
         out = []
         while len(out) < n:
             s = C.SURNAMES[int(rng.integers(len(C.SURNAMES)))]
-            g = "".join(C.GIVEN_CHARS[int(i)] for i in rng.integers(len(C.GIVEN_CHARS),
-                                                                   size=int(rng.integers(1, 3))))
+            g = "".join(
+                C.GIVEN_CHARS[int(i)]
+                for i in rng.integers(len(C.GIVEN_CHARS), size=int(rng.integers(1, 3)))
+            )
             name = s + g
             if name not in seen:
                 seen.add(name)

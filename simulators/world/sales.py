@@ -30,9 +30,14 @@ def _user(ctx: Ctx, pid: int) -> dict:
 
 def _audit(ctx: Ctx, pid: int, t: int) -> dict:
     p = ctx.org.person(pid)
-    return {"Created_Time": t, "Modified_Time": t, "Created_By.id": p.crm_user_id,
-            "Created_By.name": p.name, "Modified_By.id": p.crm_user_id,
-            "Modified_By.name": p.name}
+    return {
+        "Created_Time": t,
+        "Modified_Time": t,
+        "Created_By.id": p.crm_user_id,
+        "Created_By.name": p.name,
+        "Modified_By.id": p.crm_user_id,
+        "Modified_By.name": p.name,
+    }
 
 
 def owner_for(ctx: Ctx, customer: Customer, day: int) -> int:
@@ -64,17 +69,22 @@ def plan_stage_path(rng: np.random.Generator, btype: str) -> tuple[list[str], st
     return path, end
 
 
-def gen_opportunity(ctx: Ctx, t0: int, customer: Customer, btype: str, *,
-                    campaign: tuple[str, str] | None = None, lead_source: str | None = None,
-                    stall: bool = False) -> None:
+def gen_opportunity(
+    ctx: Ctx,
+    t0: int,
+    customer: Customer,
+    btype: str,
+    *,
+    campaign: tuple[str, str] | None = None,
+    lead_source: str | None = None,
+    stall: bool = False,
+) -> None:
     """Create one opportunity at ``t0`` with its whole future."""
     from simulators.world.contracts import gen_contract_chain  # cycle: contracts → sales
 
     rng = ctx.rng
-    org = ctx.org
     day0 = t0 // DAY
     owner = owner_for(ctx, customer, day0)
-    op = org.person(owner)
     deals = ctx.tl("crm", "Deals")
     hist = ctx.tl("crm", "Stage_History")
     did = ctx.crm_id("Deals")
@@ -87,17 +97,29 @@ def gen_opportunity(ctx: Ctx, t0: int, customer: Customer, btype: str, *,
         end = "lost" if end == "won" else end
     valid_until = day0 + int(rng.integers(90, 240))
     close_day = day0 + int(rng.integers(30, 120))
-    contact = customer.contacts[int(rng.integers(len(customer.contacts)))] \
-        if customer.contacts else (None, None)
+    contact = (
+        customer.contacts[int(rng.integers(len(customer.contacts)))]
+        if customer.contacts
+        else (None, None)
+    )
     name = f"{customer.name[:12]}-{btype}-{date_of_day(day0).strftime('%y%m')}"
     stage = path[0]
     prob = C.STAGE_PROBABILITY[stage]
     base = {
-        "id": did, "Deal_Name": name, **_user(ctx, owner), "Stage": stage, "Amount": amount,
-        "Probability": prob, "Expected_Revenue": round(amount * prob / 100, 2),
-        "Closing_Date": close_day * DAY, "Valid_Until": valid_until * DAY, "Type": btype,
-        "Account_Name.id": customer.crm_id, "Account_Name.name": customer.name,
-        "Contact_Name.id": contact[0], "Contact_Name.name": contact[1],
+        "id": did,
+        "Deal_Name": name,
+        **_user(ctx, owner),
+        "Stage": stage,
+        "Amount": amount,
+        "Probability": prob,
+        "Expected_Revenue": round(amount * prob / 100, 2),
+        "Closing_Date": close_day * DAY,
+        "Valid_Until": valid_until * DAY,
+        "Type": btype,
+        "Account_Name.id": customer.crm_id,
+        "Account_Name.name": customer.name,
+        "Contact_Name.id": contact[0],
+        "Contact_Name.name": contact[1],
         "Campaign_Source.id": campaign[0] if campaign else None,
         "Campaign_Source.name": campaign[1] if campaign else None,
         "Lead_Source": lead_source or C.LEAD_SOURCES[int(rng.integers(len(C.LEAD_SOURCES)))],
@@ -110,9 +132,20 @@ def gen_opportunity(ctx: Ctx, t0: int, customer: Customer, btype: str, *,
     med = 6 if btype == "小鼠类" else 14
     t = t0
     hid = ctx.crm_id("Stage_History")
-    hist.put(hid, t, {"id": hid, "Deal_Id": did, "Stage": stage, "Amount": amount,
-                      "Probability": prob, "Expected_Revenue": round(amount * prob / 100, 2),
-                      "Close_Date": close_day * DAY, **_audit(ctx, owner, t)})
+    hist.put(
+        hid,
+        t,
+        {
+            "id": hid,
+            "Deal_Id": did,
+            "Stage": stage,
+            "Amount": amount,
+            "Probability": prob,
+            "Expected_Revenue": round(amount * prob / 100, 2),
+            "Close_Date": close_day * DAY,
+            **_audit(ctx, owner, t),
+        },
+    )
     entered = t
 
     def move(new_stage: str, when: int) -> None:
@@ -120,14 +153,33 @@ def gen_opportunity(ctx: Ctx, t0: int, customer: Customer, btype: str, *,
         if rng.random() < 0.1 and new_stage not in ("输单", "失效"):
             amount = round(amount * float(rng.uniform(0.8, 1.25)), -2)
         p = C.STAGE_PROBABILITY[new_stage]
-        hist.change(hid, when, Moved_To__s=new_stage,
-                    Stage_Duration_Calendar_Days=(when - entered) // DAY)
+        hist.change(
+            hid, when, Moved_To__s=new_stage, Stage_Duration_Calendar_Days=(when - entered) // DAY
+        )
         hid = ctx.crm_id("Stage_History")
-        hist.put(hid, when, {"id": hid, "Deal_Id": did, "Stage": new_stage, "Amount": amount,
-                             "Probability": p, "Expected_Revenue": round(amount * p / 100, 2),
-                             "Close_Date": close_day * DAY, **_audit(ctx, owner, when)})
-        deals.change(did, when, Stage=new_stage, Probability=p, Amount=amount,
-                     Expected_Revenue=round(amount * p / 100, 2), Modified_Time=when)
+        hist.put(
+            hid,
+            when,
+            {
+                "id": hid,
+                "Deal_Id": did,
+                "Stage": new_stage,
+                "Amount": amount,
+                "Probability": p,
+                "Expected_Revenue": round(amount * p / 100, 2),
+                "Close_Date": close_day * DAY,
+                **_audit(ctx, owner, when),
+            },
+        )
+        deals.change(
+            did,
+            when,
+            Stage=new_stage,
+            Probability=p,
+            Amount=amount,
+            Expected_Revenue=round(amount * p / 100, 2),
+            Modified_Time=when,
+        )
         entered, stage = when, new_stage
 
     actions = [t0]
@@ -135,32 +187,53 @@ def gen_opportunity(ctx: Ctx, t0: int, customer: Customer, btype: str, *,
         gap = float(rng.lognormal(np.log(med), 0.8))
         if stall and rng.random() < 0.7:
             gap += float(rng.integers(45, 120))
+        prev = t
         t = int(t + gap * DAY)
-        t = (t // DAY) * DAY + 9 * HOUR + int(rng.integers(0, 9 * HOUR))
+        t = max((t // DAY) * DAY + 9 * HOUR + int(rng.integers(0, 9 * HOUR)), prev + 600)
         move(s, t)
         actions.append(t)
     gap = float(rng.lognormal(np.log(med), 0.8)) + (60 if stall else 0)
     t_end = (int(t + gap * DAY) // DAY) * DAY + 10 * HOUR + int(rng.integers(0, 8 * HOUR))
+    t_end = max(t_end, t + 600)
     if end == "expired":
-        t_end = max(t_end, valid_until * DAY + 2 * HOUR)  # a nightly job expires the deal
-        t_end = (t_end // DAY + (0 if t_end % DAY > 2 * HOUR else 0)) * DAY + 2 * HOUR
+        # a nightly job expires the deal at 02:00 after its validity date has passed
+        t_end = max(t_end, valid_until * DAY + 2 * HOUR)
+        t_end = (t_end // DAY) * DAY + 2 * HOUR
+        if t_end <= t:
+            t_end = (t // DAY + 1) * DAY + 2 * HOUR
         move("失效", t_end)
     elif end == "lost":
         move("输单", t_end)
-        deals.change(did, t_end, Reason_For_Loss__s=C.LOSS_REASONS[
-            int(rng.integers(len(C.LOSS_REASONS)))])
+        deals.change(
+            did, t_end, Reason_For_Loss__s=C.LOSS_REASONS[int(rng.integers(len(C.LOSS_REASONS)))]
+        )
     else:
-        t_end = min(t_end, valid_until * DAY - 1) if t_end < valid_until * DAY else t_end
         move("成交", t_end)
     # unplanned visits while the opportunity is open
     _visits(ctx, owner, customer, did, name, t0, t_end, stall)
     if end == "won":
-        gen_contract_chain(ctx, customer=customer, owner=owner, deal_id=did, deal_name=name,
-                           btype=btype, amount=amount, won_t=t_end)
+        gen_contract_chain(
+            ctx,
+            customer=customer,
+            owner=owner,
+            deal_id=did,
+            deal_name=name,
+            btype=btype,
+            amount=amount,
+            won_t=t_end,
+        )
 
 
-def _visits(ctx: Ctx, owner: int, customer: Customer, deal_id: str, deal_name: str,
-            t0: int, t_end: int, stall: bool) -> None:
+def _visits(
+    ctx: Ctx,
+    owner: int,
+    customer: Customer,
+    deal_id: str,
+    deal_name: str,
+    t0: int,
+    t_end: int,
+    stall: bool,
+) -> None:
     rng = ctx.rng
     ev = ctx.tl("crm", "Events")
     p = ctx.org.person(owner)
@@ -174,18 +247,34 @@ def _visits(ctx: Ctx, owner: int, customer: Customer, deal_id: str, deal_name: s
         start = day * DAY + 9 * HOUR + int(rng.integers(0, 8)) * HOUR
         eid = ctx.crm_id("Events")
         contact = customer.contacts[0] if customer.contacts else (None, None)
-        ev.put(eid, start + 2 * HOUR, {
-            "id": eid, "Event_Title": f"拜访{customer.name[:10]}", **_user(ctx, owner),
-            "Start_DateTime": start, "End_DateTime": start + HOUR,
-            "What_Id.id": deal_id, "What_Id.name": deal_name, "$se_module": "Deals",
-            "Who_Id.id": contact[0], "Who_Id.name": contact[1],
-            "Account.id": customer.crm_id, "Account.name": customer.name,
-            "Venue": customer.city, "Check_In_Time": start + int(rng.integers(0, 900)),
-            "Check_In_City": customer.city, "Visit_Type": "计划外",
-            "Created_Time": start + 2 * HOUR, "Modified_Time": start + 2 * HOUR,
-            "Created_By.id": p.crm_user_id, "Created_By.name": p.name,
-            "Modified_By.id": p.crm_user_id, "Modified_By.name": p.name,
-        })
+        ev.put(
+            eid,
+            start + 2 * HOUR,
+            {
+                "id": eid,
+                "Event_Title": f"拜访{customer.name[:10]}",
+                **_user(ctx, owner),
+                "Start_DateTime": start,
+                "End_DateTime": start + HOUR,
+                "What_Id.id": deal_id,
+                "What_Id.name": deal_name,
+                "$se_module": "Deals",
+                "Who_Id.id": contact[0],
+                "Who_Id.name": contact[1],
+                "Account.id": customer.crm_id,
+                "Account.name": customer.name,
+                "Venue": customer.city,
+                "Check_In_Time": start + int(rng.integers(0, 900)),
+                "Check_In_City": customer.city,
+                "Visit_Type": "计划外",
+                "Created_Time": start + 2 * HOUR,
+                "Modified_Time": start + 2 * HOUR,
+                "Created_By.id": p.crm_user_id,
+                "Created_By.name": p.name,
+                "Modified_By.id": p.crm_user_id,
+                "Modified_By.name": p.name,
+            },
+        )
 
 
 def gen_sales_day(ctx: Ctx, book) -> None:
@@ -217,15 +306,26 @@ def _lead(ctx: Ctx, book, t: int, campaign: tuple[str, str] | None) -> None:
     btype = C.BUSINESS_TYPES[int(rng.random() < 0.45)]
     name = _person_name(rng)
     source = "市场活动" if campaign else C.LEAD_SOURCES[1 + int(rng.integers(5))]
-    leads.put(lid, t, {
-        "id": lid, "Last_Name": name, "Company": c.name, **_user(ctx, owner),
-        "Lead_Source": source, "Lead_Status": "未联系",
-        "Campaign_Source.id": campaign[0] if campaign else None,
-        "Campaign_Source.name": campaign[1] if campaign else None,
-        "Email": f"l{lid[-8:]}@example.com", "Mobile": f"13{int(rng.integers(10**8, 10**9))}",
-        "State": c.province, "Business_Type": btype, "Converted__s": False,
-        **_audit(ctx, owner, t),
-    })
+    leads.put(
+        lid,
+        t,
+        {
+            "id": lid,
+            "Last_Name": name,
+            "Company": c.name,
+            **_user(ctx, owner),
+            "Lead_Source": source,
+            "Lead_Status": "未联系",
+            "Campaign_Source.id": campaign[0] if campaign else None,
+            "Campaign_Source.name": campaign[1] if campaign else None,
+            "Email": f"l{lid[-8:]}@example.com",
+            "Mobile": f"13{int(rng.integers(10**8, 10**9))}",
+            "State": c.province,
+            "Business_Type": btype,
+            "Converted__s": False,
+            **_audit(ctx, owner, t),
+        },
+    )
     t1 = t + int(float(rng.uniform(1, 15)) * DAY)
     leads.change(lid, t1, Lead_Status="已联系", Modified_Time=t1)
     r = rng.random()
@@ -235,9 +335,15 @@ def _lead(ctx: Ctx, book, t: int, campaign: tuple[str, str] | None) -> None:
         before = len(ctx.tl("crm", "Deals"))
         gen_opportunity(ctx, t2, c, btype, campaign=campaign, lead_source=source)
         deal_id = ctx.tl("crm", "Deals").rows[before][0]
-        leads.change(lid, t2, Lead_Status="已转化", Converted__s=True, Converted_Date_Time=t2,
-                     **{"Converted_Deal.id": deal_id, "Converted_Account.id": c.crm_id},
-                     Modified_Time=t2)
+        leads.change(
+            lid,
+            t2,
+            Lead_Status="已转化",
+            Converted__s=True,
+            Converted_Date_Time=t2,
+            **{"Converted_Deal.id": deal_id, "Converted_Account.id": c.crm_id},
+            Modified_Time=t2,
+        )
     elif r < 0.55:
         t2 = t1 + int(float(rng.uniform(5, 60)) * DAY)
         leads.change(lid, t2, Lead_Status="无效", Modified_Time=t2)
@@ -259,26 +365,58 @@ def _campaign(ctx: Ctx, book) -> None:
     end_day = start_day + int(rng.integers(0, 3))
     camps = ctx.tl("crm", "Campaigns")
     p = org.person(owner)
-    camps.put(cid, t, {
-        "id": cid, "Campaign_Name": name, "Owner.id": p.crm_user_id, "Owner.name": p.name,
-        "Owner.email": p.email, "Type": ctype, "Status": "Planning",
-        "Start_Date": start_day * DAY, "End_Date": end_day * DAY, "Budgeted_Cost": budget,
-        "Expected_Revenue": round(budget * float(rng.uniform(3, 12)), -2),
-        "OA_Approval_Status": "审批中", **_audit(ctx, owner, t),
-    })
-    run = run_workflow(ctx, "campaign", owner, t + 600, {
-        "hdbh": f"HD{cid[-8:]}", "hdmc": name, "crmid": cid, "ys": budget,
-        "ksrq": start_day * DAY, "jsrq": end_day * DAY},
-        request_name=f"市场活动审批-{name}", amount=budget, outcome="approved")
+    camps.put(
+        cid,
+        t,
+        {
+            "id": cid,
+            "Campaign_Name": name,
+            "Owner.id": p.crm_user_id,
+            "Owner.name": p.name,
+            "Owner.email": p.email,
+            "Type": ctype,
+            "Status": "Planning",
+            "Start_Date": start_day * DAY,
+            "End_Date": end_day * DAY,
+            "Budgeted_Cost": budget,
+            "Expected_Revenue": round(budget * float(rng.uniform(3, 12)), -2),
+            "OA_Approval_Status": "审批中",
+            **_audit(ctx, owner, t),
+        },
+    )
+    run = run_workflow(
+        ctx,
+        "campaign",
+        owner,
+        t + 600,
+        {
+            "hdbh": f"HD{cid[-8:]}",
+            "hdmc": name,
+            "crmid": cid,
+            "ys": budget,
+            "ksrq": start_day * DAY,
+            "jsrq": end_day * DAY,
+        },
+        request_name=f"市场活动审批-{name}",
+        amount=budget,
+        outcome="approved",
+    )
     camps.change(cid, t + 600, OA_Request_Id=run.request_id, Modified_Time=t + 600)
     done = run.finished_t or t + DAY
     wb = done + 1800  # OA status written back to the CRM
     camps.change(cid, wb, OA_Approval_Status="已通过", Status="Active", Modified_Time=wb)
     et = end_day * DAY + 20 * HOUR
-    camps.change(cid, et, Status="Completed",
-                 Actual_Cost=round(budget * float(rng.uniform(0.7, 1.1)), 2), Modified_Time=et)
+    camps.change(
+        cid,
+        et,
+        Status="Completed",
+        Actual_Cost=round(budget * float(rng.uniform(0.7, 1.1)), 2),
+        Modified_Time=et,
+    )
     for _ in range(int(rng.poisson(60))):
-        lt = (start_day + int(rng.integers(0, 10))) * DAY + 9 * HOUR + int(rng.integers(0, 9 * HOUR))
+        lt = (
+            (start_day + int(rng.integers(0, 10))) * DAY + 9 * HOUR + int(rng.integers(0, 9 * HOUR))
+        )
         _lead(ctx, book, lt, (cid, name))
 
 
@@ -304,41 +442,82 @@ def gen_visit_plans_day(ctx: Ctx, book) -> None:
         leader = org.manager_of(pid, day)
         lp = org.person(leader)
         t = day * DAY + 9 * HOUR + int(rng.integers(0, 2 * HOUR))
-        run = run_workflow(ctx, "visit_plan", pid, t, {
-            "jhbh": f"BF{day}{pid:04d}", "xsry": p.name,
-            "jhzq": date_of_day(day).strftime("%G-W%V"), "jhsl": k},
-            request_name=f"拜访计划-{p.name}-{date_of_day(day).strftime('%G-W%V')}")
+        run = run_workflow(
+            ctx,
+            "visit_plan",
+            pid,
+            t,
+            {
+                "jhbh": f"BF{day}{pid:04d}",
+                "xsry": p.name,
+                "jhzq": date_of_day(day).strftime("%G-W%V"),
+                "jhsl": k,
+            },
+            request_name=f"拜访计划-{p.name}-{date_of_day(day).strftime('%G-W%V')}",
+        )
         approved = run.outcome == "approved"
         for _ in range(k):
             c = book.items[pool[int(rng.integers(m))]]
             tid = ctx.crm_id("Tasks")
             due = day + int(rng.integers(0, 5))
             assigned = rng.random() < 0.15
-            tasks.put(tid, t, {
-                "id": tid, "Subject": f"拜访{c.name[:10]}", **_user(ctx, pid),
-                "Due_Date": due * DAY, "Status": "Not Started", "Priority": "Normal",
-                "What_Id.id": c.crm_id, "What_Id.name": c.name, "$se_module": "Accounts",
-                "Assigned_By.id": lp.crm_user_id if assigned else None,
-                "Assigned_By.name": lp.name if assigned else None,
-                "OA_Request_Id": run.request_id, "Approval_Status": "审批中",
-                **_audit(ctx, pid, t)})
+            tasks.put(
+                tid,
+                t,
+                {
+                    "id": tid,
+                    "Subject": f"拜访{c.name[:10]}",
+                    **_user(ctx, pid),
+                    "Due_Date": due * DAY,
+                    "Status": "Not Started",
+                    "Priority": "Normal",
+                    "What_Id.id": c.crm_id,
+                    "What_Id.name": c.name,
+                    "$se_module": "Accounts",
+                    "Assigned_By.id": lp.crm_user_id if assigned else None,
+                    "Assigned_By.name": lp.name if assigned else None,
+                    "OA_Request_Id": run.request_id,
+                    "Approval_Status": "审批中",
+                    **_audit(ctx, pid, t),
+                },
+            )
             wb = (run.finished_t or t) + 1800
-            tasks.change(tid, wb, Approval_Status="已通过" if approved else "未通过",
-                         Modified_Time=wb)
+            tasks.change(
+                tid, wb, Approval_Status="已通过" if approved else "未通过", Modified_Time=wb
+            )
             if approved and rng.random() < 0.8:
                 start = due * DAY + 9 * HOUR + int(rng.integers(0, 8)) * HOUR
                 start = max(start, wb + HOUR)
                 eid = ctx.crm_id("Events")
-                ev.put(eid, start + 2 * HOUR, {
-                    "id": eid, "Event_Title": f"拜访{c.name[:10]}", **_user(ctx, pid),
-                    "Start_DateTime": start, "End_DateTime": start + HOUR,
-                    "What_Id.id": c.crm_id, "What_Id.name": c.name, "$se_module": "Accounts",
-                    "Account.id": c.crm_id, "Account.name": c.name, "Venue": c.city,
-                    "Check_In_Time": start + int(rng.integers(0, 900)),
-                    "Check_In_City": c.city, "Visit_Type": "计划内", "Visit_Plan.id": tid,
-                    **_audit(ctx, pid, start + 2 * HOUR)})
-                tasks.change(tid, start + 2 * HOUR, Status="Completed",
-                             Closed_Time=start + 2 * HOUR, Modified_Time=start + 2 * HOUR)
+                ev.put(
+                    eid,
+                    start + 2 * HOUR,
+                    {
+                        "id": eid,
+                        "Event_Title": f"拜访{c.name[:10]}",
+                        **_user(ctx, pid),
+                        "Start_DateTime": start,
+                        "End_DateTime": start + HOUR,
+                        "What_Id.id": c.crm_id,
+                        "What_Id.name": c.name,
+                        "$se_module": "Accounts",
+                        "Account.id": c.crm_id,
+                        "Account.name": c.name,
+                        "Venue": c.city,
+                        "Check_In_Time": start + int(rng.integers(0, 900)),
+                        "Check_In_City": c.city,
+                        "Visit_Type": "计划内",
+                        "Visit_Plan.id": tid,
+                        **_audit(ctx, pid, start + 2 * HOUR),
+                    },
+                )
+                tasks.change(
+                    tid,
+                    start + 2 * HOUR,
+                    Status="Completed",
+                    Closed_Time=start + 2 * HOUR,
+                    Modified_Time=start + 2 * HOUR,
+                )
             elif approved:
                 dt_ = (due + 7) * DAY + 18 * HOUR
                 tasks.change(tid, dt_, Status="Deferred", Modified_Time=dt_)
@@ -364,13 +543,25 @@ def gen_targets_year(ctx: Ctx, year: int) -> None:
         for btype in C.BUSINESS_TYPES:
             for ttype, per_head in (("合同额", 1.9e6), ("回款额", 1.7e6)):
                 share = 0.55 if btype == "小鼠类" else 0.45
-                total = int(round(per_head * share * len(people) * float(rng.uniform(0.9, 1.1)), -3))
+                total = int(
+                    round(per_head * share * len(people) * float(rng.uniform(0.9, 1.1)), -3)
+                )
                 rid = ctx.crm_id("Sales_Targets")
-                tl.put(rid, t, {"id": rid, "Name": f"{year}{region}{btype}{ttype}目标",
-                                "Target_Level": "region", "Region": region,
-                                "Target_Year": year, "Business_Type": btype,
-                                "Target_Type": ttype, "Target_Amount": float(total),
-                                **_audit(ctx, admin, t)})
+                tl.put(
+                    rid,
+                    t,
+                    {
+                        "id": rid,
+                        "Name": f"{year}{region}{btype}{ttype}目标",
+                        "Target_Level": "region",
+                        "Region": region,
+                        "Target_Year": year,
+                        "Business_Type": btype,
+                        "Target_Type": ttype,
+                        "Target_Amount": float(total),
+                        **_audit(ctx, admin, t),
+                    },
+                )
                 w = rng.uniform(0.7, 1.3, size=len(people))
                 cells = np.outer(w / w.sum(), season).ravel() * total
                 ints = np.floor(cells).astype(np.int64)
@@ -381,10 +572,22 @@ def gen_targets_year(ctx: Ctx, year: int) -> None:
                     p = org.person(pid)
                     for m in range(12):
                         rid = ctx.crm_id("Sales_Targets")
-                        tl.put(rid, t, {
-                            "id": rid, "Name": f"{year}-{m + 1:02d}{p.name}{btype}{ttype}目标",
-                            "Owner.id": p.crm_user_id, "Owner.name": p.name,
-                            "Owner.email": p.email, "Target_Level": "person",
-                            "Region": region, "Target_Year": year, "Target_Month": m + 1,
-                            "Business_Type": btype, "Target_Type": ttype,
-                            "Target_Amount": float(ints[i * 12 + m]), **_audit(ctx, admin, t)})
+                        tl.put(
+                            rid,
+                            t,
+                            {
+                                "id": rid,
+                                "Name": f"{year}-{m + 1:02d}{p.name}{btype}{ttype}目标",
+                                "Owner.id": p.crm_user_id,
+                                "Owner.name": p.name,
+                                "Owner.email": p.email,
+                                "Target_Level": "person",
+                                "Region": region,
+                                "Target_Year": year,
+                                "Target_Month": m + 1,
+                                "Business_Type": btype,
+                                "Target_Type": ttype,
+                                "Target_Amount": float(ints[i * 12 + m]),
+                                **_audit(ctx, admin, t),
+                            },
+                        )

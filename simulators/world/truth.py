@@ -35,7 +35,8 @@ def write_truth(root: Path, truth: dict[str, list[dict]], as_of_day: int) -> Non
             out.append(r)
         out.sort(key=lambda r: json.dumps(r, sort_keys=True, ensure_ascii=False))
         (folder / f"{kind}.json").write_text(
-            json.dumps(out, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+            json.dumps(out, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8"
+        )
 
 
 def read_planted(root: Path) -> dict[str, list[dict]]:
@@ -48,6 +49,7 @@ def read_planted(root: Path) -> dict[str, list[dict]]:
         if p.stem == "bank_file_mess":
             continue
         recs = json.loads(p.read_text(encoding="utf-8"))
-        out[p.stem] = [{k: v for k, v in r.items() if k not in ("visible_at", "visible")}
-                       for r in recs]
+        out[p.stem] = [
+            {k: v for k, v in r.items() if k not in ("visible_at", "visible")} for r in recs
+        ]
     return out

@@ -28,9 +28,11 @@ from simulators.world.bank_files import (
 
 START = wc.day_of_date(date(2024, 1, 1))  # a Monday
 N_DAYS = 424  # ends on a Thursday: the last week has not ended
-PAYERS = [("复旦大学", "31050161393600000123", "中国建设银行上海徐汇支行"),
-          ("上海康瑞生物制药有限公司", "1001202319000456789", "中国工商银行上海张江支行"),
-          ("四川大学华西医院", "51001408436051500234", "中国建设银行成都高新支行")]
+PAYERS = [
+    ("复旦大学", "31050161393600000123", "中国建设银行上海徐汇支行"),
+    ("上海康瑞生物制药有限公司", "1001202319000456789", "中国工商银行上海张江支行"),
+    ("四川大学华西医院", "51001408436051500234", "中国建设银行成都高新支行"),
+]
 
 
 def _lines() -> pa.Table:
@@ -47,11 +49,20 @@ def _lines() -> pa.Table:
                 t = day * wc.DAY + 9 * wc.HOUR + int(rng.integers(0, 9 * wc.HOUR))
                 amount = round(float(rng.lognormal(10.5, 1.0)), 2)
                 payer = PAYERS[int(rng.integers(len(PAYERS)))]
-                rows.append({"_t": t, "serial_no": f"{ai + 1}{day}{k:06d}",
-                             "account_no": account_no, "bank_name": bank,
-                             "payer_name": payer[0], "payer_account": payer[1],
-                             "payer_bank": payer[2], "amount": amount, "memo": "货款",
-                             "_day": day})
+                rows.append(
+                    {
+                        "_t": t,
+                        "serial_no": f"{ai + 1}{day}{k:06d}",
+                        "account_no": account_no,
+                        "bank_name": bank,
+                        "payer_name": payer[0],
+                        "payer_account": payer[1],
+                        "payer_bank": payer[2],
+                        "amount": amount,
+                        "memo": "货款",
+                        "_day": day,
+                    }
+                )
         # Running balance in time order.
         mine = sorted((r for r in rows if r["account_no"] == account_no), key=lambda r: r["_t"])
         for r in mine:
@@ -135,8 +146,9 @@ def test_header_found_under_title_rows_and_lines_complete(written):
         assert len(data) == rec["rows"]
         serial_col = headers.index("交易流水号" if rec["format"] == "xlsx" else "流水号")
         serials = [r[serial_col] for r in data]
-        n_dup = sum(1 for t in truth
-                    if t["file"] == rec["file"] and t["kind"] == "duplicate_serial")
+        n_dup = sum(
+            1 for t in truth if t["file"] == rec["file"] and t["kind"] == "duplicate_serial"
+        )
         assert len(set(serials)) == len(serials) == rec["rows"] == rec["lines"] + n_dup
         serials_by_file[rec["file"]] = serials
     # Every statement line of a written week is in its account's file of that week.
@@ -148,8 +160,11 @@ def test_header_found_under_title_rows_and_lines_complete(written):
             if r["account_no"] == acct[1] and sunday in weeks:
                 want[file_name(acct, sunday)].add(r["serial_no"])
         for name, serials in want.items():
-            dups = {t["serial_no"] for t in truth
-                    if t["file"] == name and t["kind"] == "duplicate_serial"}
+            dups = {
+                t["serial_no"]
+                for t in truth
+                if t["file"] == name and t["kind"] == "duplicate_serial"
+            }
             assert set(serials_by_file[name]) - dups == serials
 
 
@@ -244,8 +259,9 @@ def test_planted_mess_is_where_truth_says(written):
 
 def test_defect_schedule_is_sparse():
     for acct in C.BANK_ACCOUNTS:
-        hits = Counter(k for s in sundays(START, START + 3 * 365)
-                       for k in planted_defects(acct[1], s))
+        hits = Counter(
+            k for s in sundays(START, START + 3 * 365) for k in planted_defects(acct[1], s)
+        )
         assert all(1 <= n <= 4 for n in hits.values()), hits
 
 
@@ -265,8 +281,9 @@ def test_regenerating_is_byte_identical_and_incremental(tmp_path):
     time.sleep(2.1)  # zip timestamps have a 2-second resolution
     tb = write_statement_files(LINES, b, first, last)
     mid = START + 7 * 33 + 1
-    tc = write_statement_files(LINES, c, first, mid) + write_statement_files(LINES, c, mid + 1,
-                                                                             last)
+    tc = write_statement_files(LINES, c, first, mid) + write_statement_files(
+        LINES, c, mid + 1, last
+    )
     assert ta == tb
     assert sorted(map(repr, ta)) == sorted(map(repr, tc))
     names = sorted(p.name for p in a.iterdir())
@@ -287,6 +304,5 @@ def test_nothing_written_before_a_week_ends(tmp_path):
     assert truth == []
     assert list(tmp_path.iterdir()) == []
     truth = write_statement_files(LINES, tmp_path, monday, monday + 6)  # ..Sunday
-    assert {t["file"] for t in truth if t["kind"] == "file"} == {
-        p.name for p in tmp_path.iterdir()}
+    assert {t["file"] for t in truth if t["kind"] == "file"} == {p.name for p in tmp_path.iterdir()}
     assert len(list(tmp_path.iterdir())) == len(C.BANK_ACCOUNTS)

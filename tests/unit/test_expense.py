@@ -28,8 +28,16 @@ DAYS = 365
 CUSTOMERS = [SimpleNamespace(name=f"客户{i}") for i in range(30)]
 
 # Allowed status moves (from, to).
-ALLOWED = {(1001, 1002), (1001, 1010), (1002, 1001), (1002, 1003), (1003, 1001),
-           (1003, 1004), (1004, 1007), (1007, 1005)}
+ALLOWED = {
+    (1001, 1002),
+    (1001, 1010),
+    (1002, 1001),
+    (1002, 1003),
+    (1003, 1001),
+    (1003, 1004),
+    (1004, 1007),
+    (1007, 1005),
+}
 
 
 def _generate(days: int = DAYS, customers: list | None = None):
@@ -77,8 +85,17 @@ def test_first_version_is_full_and_versions_increase(world):
         first = vs[0]
         assert first["version"] == 1
         assert first["status"] == 1001
-        for col in ("expenseReportOID", "businessCode", "applicantOID", "departmentOID",
-                    "departmentPath", "formCode", "formName", "title", "totalAmount"):
+        for col in (
+            "expenseReportOID",
+            "businessCode",
+            "applicantOID",
+            "departmentOID",
+            "departmentPath",
+            "formCode",
+            "formName",
+            "title",
+            "totalAmount",
+        ):
             assert first[col] is not None, col
         assert first["businessCode"].startswith("ER")
         assert first["businessCode"][2:].isdigit()
@@ -200,8 +217,13 @@ def test_volume_types_and_departments(world):
     roles = {by_pid[r["applicantOID"]].role for r in firsts}
     assert {"sales", "manager", "assistant", "marketing", "pm"} <= roles
     assert {r["type"] for r in firsts} == {1001, 1002, 1003}
-    assert {r["expenseTypeCode"] for r in firsts} == {"TRAVEL", "MEALS", "VISIT", "MARKETING",
-                                                       "TRANSPORT"}
+    assert {r["expenseTypeCode"] for r in firsts} == {
+        "TRAVEL",
+        "MEALS",
+        "VISIT",
+        "MARKETING",
+        "TRANSPORT",
+    }
     for r in firsts:
         assert r["totalAmount"] > 0
         assert round(r["totalAmount"], 2) == r["totalAmount"]
@@ -221,8 +243,12 @@ def test_volume_types_and_departments(world):
     with_customer = [r for r in firsts if r["customerName"] is not None]
     assert with_customer
     assert all(r["customerName"] in names for r in with_customer)
-    assert all(r["customerName"] for r in firsts if r["expenseTypeCode"] == "VISIT"
-               and by_pid[r["applicantOID"]].role in ("sales", "manager", "director"))
+    assert all(
+        r["customerName"]
+        for r in firsts
+        if r["expenseTypeCode"] == "VISIT"
+        and by_pid[r["applicantOID"]].role in ("sales", "manager", "director")
+    )
 
 
 def test_no_customers_means_no_customer_names():
@@ -238,8 +264,9 @@ def test_slow_approver_is_slower(world):
         for a, b in itertools.pairwise(hist):
             if a["operation"] == OP_SUBMIT and b["approvalNodeName"] == "直属领导审批":
                 who = next(p for p in org.people if p.expense_oid == b["operatorOID"])
-                waits[who.slow].append(wc.working_seconds_between(a["createdDate"],
-                                                                  b["createdDate"]))
+                waits[who.slow].append(
+                    wc.working_seconds_between(a["createdDate"], b["createdDate"])
+                )
     assert len(waits[True]) >= 5
     assert len(waits[False]) >= 50
     assert statistics.median(waits[True]) > 2.5 * statistics.median(waits[False])
