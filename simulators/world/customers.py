@@ -347,6 +347,14 @@ def gen_materials(ctx: Ctx) -> list[Material]:
                     "服务类",
                 )
             )
+    stock = ctx.tl("erp", "STK_Inventory")
+    for m in out:
+        if m.btype == "小鼠类":  # live animals on hand in the finished-goods facility
+            sid = str(300000 + m.fid - 200000)
+            stock.put(sid, t, {
+                "FID": int(sid), "FMaterialId.FNumber": m.number, "FStockId.FName": "成品仓",
+                "FBaseQty": float(rng.integers(0, 600)), "FStockOrgId.FName": C.SALE_ORG,
+                "FDocumentStatus": "C", "FCreateDate": t, "FModifyDate": t, "FApproveDate": t})
     for m in out:
         m.crm_id = ctx.crm_id("Products")
         erp.put(

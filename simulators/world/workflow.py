@@ -374,8 +374,10 @@ def _cache(org) -> _OrgCache:
 class _Rand:
     __slots__ = ("g", "u", "ui", "z", "zi")
 
-    def __init__(self, g) -> None:
-        self.reset(g)
+    def __init__(self) -> None:
+        self.g = None
+        self.u = self.z = ()
+        self.ui = self.zi = 0
 
     def reset(self, g) -> None:
         """Start a fresh block from ``g`` (one block per instance: draws stay per instance)."""
@@ -450,8 +452,18 @@ def _snap(pid: int, t: int, u: float) -> int:
 class _Node:
     """One node of a workflow with its handlers (shared between instances: read-only)."""
 
-    __slots__ = ("factor", "group", "handlers", "mail", "name", "ntype", "opt", "rids", "rnames",
-                 "sid")
+    __slots__ = (
+        "factor",
+        "group",
+        "handlers",
+        "mail",
+        "name",
+        "ntype",
+        "opt",
+        "rids",
+        "rnames",
+        "sid",
+    )
 
     def __init__(self, sid, name, ntype, handlers, people, factor=1.0, group=False, opt=""):
         self.sid = sid
@@ -561,7 +573,9 @@ def _resolve(org, oc: _OrgCache, wf_type, creator, day, amount, region, form, R)
             v = form.get("sdsj" if n.mail else n.opt)
             nb = int(v) if v is not None else None
         nbs.append(nb)
-        autos.append(not n.group and not n.opt and n.handlers[0] in prev)
+        # the same handler as the node before: approved by the system (not for countersign
+        # groups and nodes that wait for an outside event)
+        autos.append(not n.group and not n.mail and nb is None and n.handlers[0] in prev)
         prev = n.handlers
     n0 = _node(oc, wid, 0, tpl[0], (creator,))
     arch = _node(oc, wid, len(tpl) - 1, tpl[-1], ())
@@ -575,9 +589,27 @@ class _Engine:
     besides the rows themselves (fewer GC-tracked temporaries means less collector work).
     """
 
-    __slots__ = ("R", "counters", "cr", "day", "id_base", "log_put", "oc", "op_change",
-                 "op_delete", "op_put_", "org", "people", "req_change", "req_put", "rid",
-                 "stream", "timelines", "tl_map", "wid_s")
+    __slots__ = (
+        "R",
+        "counters",
+        "cr",
+        "day",
+        "id_base",
+        "log_put",
+        "oc",
+        "op_change",
+        "op_delete",
+        "op_put_",
+        "org",
+        "people",
+        "req_change",
+        "req_put",
+        "rid",
+        "stream",
+        "timelines",
+        "tl_map",
+        "wid_s",
+    )
 
     def __init__(self, ctx) -> None:
         self.org = ctx.org
@@ -591,7 +623,7 @@ class _Engine:
         self.log_put = logs.put
         self.op_put_, self.op_change, self.op_delete = ops.put, ops.change, ops.delete
         self.req_put, self.req_change = req.put, req.change
-        self.R = _Rand(ctx.rng)
+        self.R = _Rand()  # draws nothing until an instance starts (see run)
         self.counters = None
         self.day = self.stream = None
         self.id_base = 0
@@ -901,6 +933,7 @@ class _Engine:
                     op_done(o, recv)
                     if not last:
                         move(recv, nn, who)
+                    prev = node.handlers
                     continue
                 if node.group:
                     ended, recv, who = self._countersign(

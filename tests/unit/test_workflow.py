@@ -49,11 +49,11 @@ def _form(wf_type: str, rng: np.random.Generator, amount: float) -> dict:
     return {}
 
 
-def _build(seed: int = 7):
+def _build(seed: int = 7, days: int = DAYS):
     org = Org(seed=1, scale=0.01, start_day=START)
     ctx = Ctx(cfg=WorldConfig(1, 0.01, START), org=org)
     runs = []
-    for day in range(START, START + DAYS):
+    for day in range(START, START + days):
         ctx.day = day
         ctx.counters = {}
         ctx.rng = np.random.default_rng([seed, day])
@@ -324,13 +324,21 @@ def test_special_actions(world):
             elif lt == wf.LT_APPROVE and r["remarkHtml"] == wf.AUTO_REMARK:
                 kinds["auto"] += 1
                 prev = rows[i - 1]
-                assert prev["operator"] == r["operator"]
                 assert prev["_when"] == r["_when"]
                 assert prev["destnodeid"] == r["nodeid"]
+                # the same person approved the node before (alone, or inside a countersign)
+                before = [
+                    x["operator"]
+                    for x in rows[:i]
+                    if x["nodeid"] == prev["nodeid"] and x["logtype"] == wf.LT_APPROVE
+                ]
+                assert r["operator"] in before
+                kinds["auto_after_group"] += prev["isbranche"] == "1"
     n = len(runs)
     assert 0.01 < kinds["h"] / n < 0.03
     assert 0.01 < kinds["a"] / n < 0.03
     assert kinds["auto"] > 0
+    assert kinds["auto_after_group"] > 0
 
 
 def test_working_hours(world):
@@ -398,7 +406,7 @@ def test_operators(world):
 
 def test_deterministic():
     def rows(seed):
-        _org, ctx, _runs = _build(seed)
+        _org, ctx, _runs = _build(seed, days=40)
         return {k: [(r[0], r[1], r[3], r[4]) for r in tl.rows] for k, tl in ctx.timelines.items()}
 
     a, b = rows(11), rows(11)
@@ -416,3 +424,22 @@ def test_fast_working_time_matches_workcal():
         assert wc.to_working_moment(got) == wc.to_working_moment(ref)
         assert wc.working_seconds_between(t, got) == s
         assert _in_office(got)
+
+
+def test_independent_of_chunking():
+    """A fresh ctx per day gives the same rows as one ctx reused across days."""
+    org = Org(seed=1, scale=0.01, start_day=START)
+    cfg = WorldConfig(1, 0.01, START)
+    shared = Ctx(cfg=cfg, org=org)
+    fresh_rows: dict = defaultdict(list)
+    for day in range(START, START + 10):
+        fresh = Ctx(cfg=cfg, org=org)
+        for c in (shared, fresh):
+            c.day, c.counters, c.rng = day, {}, np.random.default_rng([5, day])
+            for k, wf_type in enumerate(WORKFLOWS):
+                t = day * wc.DAY + 10 * 3600 + k * 60
+                wf.run_workflow(c, wf_type, org.sales[k], t, {"htlx": "非标"}, request_name="x")
+        for key, tl in fresh.timelines.items():
+            fresh_rows[key].extend((r[0], r[1], r[3], r[4]) for r in tl.rows)
+    for key, tl in shared.timelines.items():
+        assert [(r[0], r[1], r[3], r[4]) for r in tl.rows] == fresh_rows[key]
