@@ -5,7 +5,8 @@ Layout of a world folder (``$ZHONGTAI_DATA_DIR/world`` by default)::
     world.json                 seed, scale, start and current date, files written, counts
     <system>/<entity>.parquet  what each source system shows today (served by the simulators)
     <system>/_deleted/<entity>.parquet   records deleted so far (ZOHO serves them as its log)
-    _timeline/<system>/<entity>.parquet  every version of every record, future included
+    _timeline/<system>/<entity>/part-*.parquet  every version of every record, future
+                               included, one part per block of generated days
     _truth/*.json              planted defects and expected answers (tests only; the pipeline
                                never reads _truth/ or _timeline/)
 
@@ -15,6 +16,7 @@ Bank statement files are written to the inbox (``$ZHONGTAI_DATA_DIR/inbox/bank``
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -158,10 +160,30 @@ def _org_timelines(cfg: WorldConfig, org: Org) -> Ctx:
 # -- per-day generation (runs in worker processes) ---------------------------------------------
 
 _BOOKS: _Books | None = None
+_OUT: Path | None = None
 STREAM_NO = {"sales": 1, "visits": 2, "expense": 3, "notices": 4, "targets": 5}
+CHUNK_DAYS = 32
 
 
-def _gen_days(days: list[int]) -> tuple[dict[tuple[str, str], pa.Table], dict[str, list]]:
+def _gen_days(days: list[int]) -> tuple[dict[str, list], int]:
+    """Generate ``days`` and write their timeline parts; returns (planted truth, rows)."""
+    # The timelines hold millions of small dicts the cyclic GC would rescan over and over;
+    # nothing generated here forms reference cycles, so collection waits until the block ends.
+    gc.disable()
+    try:
+        tables, truth = _gen_days_inner(days)
+    finally:
+        gc.enable()
+    assert _OUT is not None
+    rows = 0
+    for (system, name), parts in tables.items():
+        t = pa.concat_tables(parts)
+        rows += t.num_rows
+        _write(t, _part_path(_OUT, system, name, f"{days[0]:06d}-{days[-1]:06d}"))
+    return truth, rows
+
+
+def _gen_days_inner(days: list[int]) -> tuple[dict[tuple[str, str], list[pa.Table]], dict]:
     from simulators.world.expense import gen_expense_day
     from simulators.world.notices import gen_notices_day
     from simulators.world.sales import gen_sales_day, gen_visit_plans_day
@@ -197,7 +219,7 @@ def _gen_days(days: list[int]) -> tuple[dict[tuple[str, str], pa.Table], dict[st
             tables.setdefault(key, []).append(
                 tl.to_arrow(seq_offset=(i + 1) * 100_000_000_000 + days[0] * 10_000_000)
             )
-    return {k: pa.concat_tables(v) for k, v in tables.items()}, truth
+    return tables, truth
 
 
 def _targets(ctx: Ctx) -> None:
@@ -210,9 +232,6 @@ def _targets(ctx: Ctx) -> None:
         gen_targets_year(ctx, d.year + 1)
 
 
-CHUNK_DAYS = 32
-
-
 def _chunks(days: list[int]) -> list[list[int]]:
     """Days grouped by fixed calendar blocks, so the grouping (and with it the version order
     of the timelines) does not depend on the number of worker processes."""
@@ -223,12 +242,11 @@ def _chunks(days: list[int]) -> list[list[int]]:
 
 
 def _generate_days(
-    books: _Books, days: list[int], progress: Progress | None, workers: int
-) -> tuple[dict[tuple[str, str], pa.Table], dict[str, list]]:
-    global _BOOKS
-    _BOOKS = books
+    books: _Books, out: Path, days: list[int], progress: Progress | None, workers: int
+) -> dict[str, list]:
+    global _BOOKS, _OUT
+    _BOOKS, _OUT = books, out
     chunks = _chunks(days)
-    out: dict[tuple[str, str], list[pa.Table]] = {}
     truth: dict[str, list] = {}
     done = 0
     if progress:
@@ -236,25 +254,25 @@ def _generate_days(
 
     def collect(res, n):
         nonlocal done
-        tabs, tr = res
-        for k, v in tabs.items():
-            out.setdefault(k, []).append(v)
+        tr, _rows = res
         for k, v in tr.items():
             truth.setdefault(k, []).extend(v)
         done += n
         if progress:
             progress("generating days", done, len(days))
 
-    if workers > 1 and len(chunks) > 1:
-        ctx = mp.get_context("fork")
-        with ctx.Pool(workers) as pool:
-            for res, ch in zip(pool.imap(_gen_days, chunks), chunks, strict=True):
-                collect(res, len(ch))
-    else:
-        for ch in chunks:
-            collect(_gen_days(ch), len(ch))
-    _BOOKS = None
-    return {k: pa.concat_tables(v) for k, v in out.items()}, truth
+    try:
+        if workers > 1 and len(chunks) > 1:
+            ctx = mp.get_context("fork")
+            with ctx.Pool(workers) as pool:
+                for res, ch in zip(pool.imap(_gen_days, chunks), chunks, strict=True):
+                    collect(res, len(ch))
+        else:
+            for ch in chunks:
+                collect(_gen_days(ch), len(ch))
+    finally:
+        _BOOKS = _OUT = None
+    return truth
 
 
 # -- files ----------------------------------------------------------------------------------
@@ -262,64 +280,37 @@ def _generate_days(
 
 def _write(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".parquet.tmp")
-    pq.write_table(
-        table,
-        tmp,
-        compression="zstd",
-        row_group_size=256_000,
-        write_statistics=True,
-        store_schema=True,
-    )
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd", row_group_size=256_000)
     os.replace(tmp, path)
 
 
-def _timeline_path(root: Path, system: str, name: str) -> Path:
-    return root / "_timeline" / system / f"{name}.parquet"
+def _part_path(root: Path, system: str, name: str, part: str) -> Path:
+    return root / "_timeline" / system / name / f"part-{part}.parquet"
 
 
-def _empty(entity) -> pa.Table:
-    return entity.arrow_schema().empty_table()
-
-
-def _save_timelines(root: Path, tables: dict[tuple[str, str], pa.Table]) -> None:
-    for ent in schemas.ALL:
-        t = tables.get((ent.system, ent.name))
-        if t is None:
-            t = _empty(ent)
-        t = t.sort_by([("_t", "ascending"), ("_seq", "ascending")])
-        _write(t, _timeline_path(root, ent.system, ent.name))
-
-
-def _load_timeline(root: Path, system: str, name: str) -> pa.Table:
-    p = _timeline_path(root, system, name)
-    if not p.exists():
+def _timeline_glob(root: Path, system: str, name: str) -> str:
+    folder = root / "_timeline" / system / name
+    if not any(folder.glob("part-*.parquet")):
         raise WorldError(
-            f"world at {root} is incomplete: {p} is missing; regenerate it with "
-            "`zhongtai world generate --force`"
+            f"world at {root} is incomplete: no timeline for {system}/{name}; regenerate it "
+            "with `zhongtai world generate --force`"
         )
-    return pq.read_table(p)
+    return str(folder / "part-*.parquet")
 
 
-def _materialize_all(
-    root: Path,
-    as_of_day: int,
-    progress: Progress | None,
-    tables: dict[tuple[str, str], pa.Table] | None = None,
-) -> dict:
+def _materialize_all(root: Path, as_of_day: int, progress: Progress | None) -> dict:
     from simulators.world.mess import apply_mess
 
     cutoff = (as_of_day + 1) * DAY
     counts: dict[str, dict[str, int]] = {}
     for i, ent in enumerate(schemas.ALL):
-        tl = tables.get((ent.system, ent.name)) if tables else None
-        if tl is None:
-            tl = _load_timeline(root, ent.system, ent.name)
-        live, deleted = materialize(tl, ent, cutoff)
+        live, deleted = materialize(_timeline_glob(root, ent.system, ent.name), ent, cutoff)
         live = apply_mess(root, ent, live)
         _write(live, root / ent.system / f"{ent.name}.parquet")
         _write(deleted, root / ent.system / "_deleted" / f"{ent.name}.parquet")
         counts.setdefault(ent.system, {})[ent.name] = _live_count(ent, live)
+        del live, deleted
         if progress:
             progress("materializing", i + 1, len(schemas.ALL))
     return counts
@@ -358,27 +349,27 @@ def generate(
     if progress:
         progress("customers and org", 0, 1)
     books = _Books(cfg, as_of_day)
+    # every entity gets an empty part, so its schema is known even when nothing was generated
+    for ent in schemas.ALL:
+        _write(ent.arrow_schema().empty_table(), _part_path(out, ent.system, ent.name, "empty"))
+    for (system, name), t in _static_tables(cfg, books).items():
+        _write(t, _part_path(out, system, name, "static"))
     if progress:
         progress("customers and org", 1, 1)
-    tables, truth = _generate_days(
-        books, list(range(cfg.start_day, as_of_day + 1)), progress, workers
-    )
-    static = _static_tables(cfg, books)
-    for k, v in static.items():
-        tables[k] = pa.concat_tables([v, tables[k]]) if k in tables else v
-    _save_timelines(out, tables)
+    truth = _generate_days(books, out, list(range(cfg.start_day, as_of_day + 1)), progress, workers)
+    del books
     meta = {
         "format_version": FORMAT_VERSION,
         "seed": seed,
         "scale": scale,
         "start_date": date_of_day(cfg.start_day).isoformat(),
         "generated_as_of": as_of.isoformat(),
+        "generated_through": as_of.isoformat(),
         "as_of": as_of.isoformat(),
         "inbox": str(Path(inbox).resolve()),
         "bank_files_through": None,
     }
-    truth_all = _merge_truth({}, truth)
-    return _finish(out, meta, as_of_day, truth_all, progress, tables)
+    return _finish(out, meta, as_of_day, truth, progress)
 
 
 def _static_tables(cfg: WorldConfig, books: _Books) -> dict[tuple[str, str], pa.Table]:
@@ -401,31 +392,28 @@ def _merge_truth(old: dict, new: dict) -> dict:
     return merged
 
 
-def _finish(
-    out: Path,
-    meta: dict,
-    as_of_day: int,
-    truth: dict,
-    progress: Progress | None,
-    tables: dict | None = None,
-) -> dict:
+def _finish(out: Path, meta: dict, as_of_day: int, truth: dict, progress: Progress | None) -> dict:
     from simulators.world.bank_files import write_statement_files
     from simulators.world.truth import write_truth
 
-    counts = _materialize_all(out, as_of_day, progress, tables)
+    counts = _materialize_all(out, as_of_day, progress)
     # bank statement files for every week that has ended
     inbox = Path(meta["inbox"])
     inbox.mkdir(parents=True, exist_ok=True)
     lines = pq.read_table(out / "bank" / "statements.parquet")
     lines = lines.append_column(
-        "_day", pa.array([c // DAY for c in lines["_created"].to_pylist()], pa.int64())
+        "_day", pa.compute.divide(lines["_created"], pa.scalar(DAY, pa.int64()))
     )
     first = (
         day_of_date(dt.date.fromisoformat(meta["bank_files_through"])) + 1
         if meta["bank_files_through"]
         else day_of_date(dt.date.fromisoformat(meta["start_date"]))
     )
+    if progress:
+        progress("bank statement files", 0, 1)
     bank_truth = write_statement_files(lines, inbox, first, as_of_day)
+    if progress:
+        progress("bank statement files", 1, 1)
     meta["bank_files_through"] = date_of_day(as_of_day).isoformat()
     old_bank = out / "_truth" / "planted" / "bank_file_mess.json"
     if old_bank.exists():
@@ -471,30 +459,23 @@ def advance(
         scale=meta["scale"],
         start_day=day_of_date(dt.date.fromisoformat(meta["start_date"])),
     )
-    before = {s: dict(v) for s, v in meta["counts"].items()}
     workers = workers or min(2, os.cpu_count() or 1)
-    tables: dict[tuple[str, str], pa.Table] = {}
     truth_new: dict = {}
     if new_day > gen_through:
         books = _Books(cfg, new_day)
         new_days = list(range(gen_through + 1, new_day + 1))
-        tables, truth_new = _generate_days(books, new_days, progress, workers)
-    merged: dict[tuple[str, str], pa.Table] = {}
-    for ent in schemas.ALL:
-        key = (ent.system, ent.name)
-        old = _load_timeline(out, *key)
-        merged[key] = pa.concat_tables([old, tables[key]]) if key in tables else old
-    _save_timelines(out, merged)
+        truth_new = _generate_days(books, out, new_days, progress, workers)
+        meta["generated_through"] = date_of_day(new_day).isoformat()
     from simulators.world.truth import read_planted
 
     truth = _merge_truth(read_planted(out), truth_new)
     meta["as_of"] = date_of_day(new_day).isoformat()
-    meta = _finish(out, meta, new_day, truth, progress, merged)
-    meta["changes"] = _changes(out, before, meta["counts"], old_day, new_day)
+    meta = _finish(out, meta, new_day, truth, progress)
+    meta["changes"] = _changes(out, old_day, new_day)
     return meta
 
 
-def _changes(out: Path, before: dict, after: dict, old_day: int, new_day: int) -> dict:
+def _changes(out: Path, old_day: int, new_day: int) -> dict:
     created = modified = deleted = 0
     lo, hi = (old_day + 1) * DAY, (new_day + 1) * DAY
     for ent in schemas.ALL:

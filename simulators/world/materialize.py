@@ -20,36 +20,43 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def materialize(timeline: pa.Table, entity: Entity, cutoff: int) -> tuple[pa.Table, pa.Table]:
+def materialize(source: str, entity: Entity, cutoff: int) -> tuple[pa.Table, pa.Table]:
     """Return (live records, deleted records) of ``entity`` as of local second ``cutoff``.
 
-    Live records keep two helper columns: ``_created`` and ``_modified`` (local seconds of the
-    first and latest visible version), which simulators use for sorting and filtering and never
-    serve. Deleted records: ``id``, ``display_name``, ``deleted_time`` (local seconds),
-    ``_created``.
+    ``source`` is a Parquet path or glob holding the entity's timeline. Live records keep two
+    helper columns: ``_created`` and ``_modified`` (local seconds of the first and latest
+    visible version), which simulators use for sorting and filtering and never serve. Deleted
+    records: ``id``, ``display_name``, ``deleted_time`` (local seconds), ``_created``.
     """
-    con = duckdb.connect()
+    con = duckdb.connect(config={"threads": 2, "memory_limit": "3GB"})
     try:
-        con.execute("set threads=2")
-        con.register("tl", timeline)
-        sel = []
-        for name, kind in entity.columns:
-            q = _quote(name)
-            agg = f"arg_max({q}, _k) filter (where {q} is not null)"
-            if kind in TIME_FORMATS:
-                shift = f" - {UTC_SHIFT}" if kind == "ts_utc" else ""
-                agg = f"strftime(make_timestamp(({agg}{shift}) * 1000000), '{TIME_FORMATS[kind]}')"
-            sel.append(f"{agg} as {q}")
-        sql = f"""
-            with v as (
-                select *, row_number() over (order by _t, _seq) as _k from tl where _t < {cutoff}
-            ), g as (
-                select _id, min(_t) as _created, max(_t) as _modified,
-                       arg_max(_op, _k) as _last_op, {", ".join(sel)}
-                from v group by _id
-            )
-            select * from g order by _created, _id
-        """
+        con.execute("set preserve_insertion_order = false")
+        src = f"read_parquet('{source}')"
+        if entity.immutable:
+            cols = [f"{_render(_quote(n), k)} as {_quote(n)}" for n, k in entity.columns]
+            sql = f"""
+                select _id, _t as _created, _t as _modified, _op as _last_op, {", ".join(cols)}
+                from {src} where _t < {cutoff} order by _created, _id
+            """
+        else:
+            sel = []
+            for name, kind in entity.columns:
+                q = _quote(name)
+                sel.append(
+                    f"{_render(f'arg_max({q}, _k) filter (where {q} is not null)', kind)} as {q}"
+                )
+            # version order: time, then generation order (ties only within one second)
+            sql = f"""
+                with v as (
+                    select *, (_t::bigint << 31) + (_seq % 2147483648) as _k
+                    from {src} where _t < {cutoff}
+                ), g as (
+                    select _id, min(_t) as _created, max(_t) as _modified,
+                           arg_max(_op, _k) as _last_op, {", ".join(sel)}
+                    from v group by _id
+                )
+                select * from g order by _created, _id
+            """
         allrows = con.sql(sql).to_arrow_table()
     finally:
         con.close()
@@ -68,3 +75,11 @@ def materialize(timeline: pa.Table, entity: Entity, cutoff: int) -> tuple[pa.Tab
         }
     )
     return live, deleted
+
+
+def _render(expr: str, kind: str) -> str:
+    """SQL rendering a timeline value in the source's own text format (times only)."""
+    if kind not in TIME_FORMATS:
+        return expr
+    shift = f" - {UTC_SHIFT}" if kind == "ts_utc" else ""
+    return f"strftime(make_timestamp(({expr}{shift}) * 1000000), '{TIME_FORMATS[kind]}')"

@@ -743,3 +743,20 @@ BY_KEY: dict[tuple[str, str], Entity] = {(e.system, e.name): e for e in ALL}
 
 def entity(system: str, name: str) -> Entity:
     return BY_KEY[(system, name)]
+
+
+# Entities whose records are written once and never change: materialized without aggregation.
+IMMUTABLE = {
+    ("oa", "workflow_request_logs"),
+    ("oa", "HrmDepartment"),
+    ("expense", "approvalHistory"),
+    ("bank", "statements"),
+    ("crm", "Events"),
+    ("crm", "Contacts"),
+    ("crm", "Products"),
+    ("crm", "Invoices"),
+    ("crm", "Sales_Orders"),
+    ("crm", "Sales_Targets"),
+}
+for _e in ALL:
+    _e.immutable = (_e.system, _e.name) in IMMUTABLE

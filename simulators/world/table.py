@@ -49,6 +49,7 @@ class Entity:
     name: str
     columns: list[tuple[str, str]]
     display: str | None = None  # column used as display_name in deleted logs
+    immutable: bool = False  # records are written once and never changed nor deleted
 
     @property
     def names(self) -> list[str]:
@@ -82,13 +83,15 @@ class Timeline:
 
     def to_arrow(self, seq_offset: int = 0) -> pa.Table:
         rows = self.rows
-        vals = [r[4] for r in rows]
-        cols: dict[str, list] = {
-            "_id": [r[0] for r in rows],
-            "_t": [r[1] for r in rows],
-            "_seq": [r[2] + seq_offset for r in rows],
-            "_op": [r[3] for r in rows],
-        }
-        for n in self.entity.names:
-            cols[n] = [v.get(n) for v in vals]
-        return pa.Table.from_pydict(cols, schema=self.entity.arrow_schema())
+        schema = self.entity.arrow_schema()
+        # pyarrow converts the dicts to a struct array in C++ (missing keys become NULL),
+        # an order of magnitude faster than building the columns in Python.
+        fields = [schema.field(n) for n in self.entity.names]
+        values = pa.array([r[4] for r in rows], type=pa.struct(fields))
+        meta = [
+            pa.array([r[0] for r in rows], pa.string()),
+            pa.array([r[1] for r in rows], pa.int64()),
+            pa.array([r[2] + seq_offset for r in rows], pa.int64()),
+            pa.array([r[3] for r in rows], pa.string()),
+        ]
+        return pa.Table.from_arrays(meta + values.flatten(), schema=schema)

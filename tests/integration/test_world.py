@@ -289,3 +289,16 @@ def test_advance_on_missing_world_is_a_clear_error(tmp_path):
         advance(tmp_path / "nowhere", days=1)
     with pytest.raises(WorldError, match="at least 1"):
         advance(tmp_path, days=0)
+
+
+def test_immutable_entities_have_one_version_per_record(world):
+    for e in schemas.ALL:
+        if not e.immutable:
+            continue
+        glob = world / "_timeline" / e.system / e.name / "part-*.parquet"
+        with duckdb.connect() as con:
+            n, ids, ops = con.execute(
+                f"select count(*), count(distinct _id), count(*) filter (where _op <> 'U') "
+                f"from read_parquet('{glob}')"
+            ).fetchone()
+        assert (n, ops) == (ids, 0), e.name
