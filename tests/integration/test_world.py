@@ -17,27 +17,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from simulators.world import schemas
-from simulators.world.generate import WorldError, advance, generate, summary
-
-AS_OF = dt.date(2025, 6, 30)
-SEED = 7
+from simulators.world.generate import WorldError, advance, summary
+from tests.conftest import WORLD_AS_OF as AS_OF
+from tests.conftest import make_world
 
 
 def _gen(root: Path, scale: float = 0.01, workers: int = 1) -> Path:
-    generate(
-        root / "world",
-        seed=SEED,
-        scale=scale,
-        as_of=AS_OF,
-        inbox=root / "inbox" / "bank",
-        workers=workers,
-    )
-    return root / "world"
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory) -> Path:
-    return _gen(tmp_path_factory.mktemp("w1"))
+    return make_world(root, scale=scale, workers=workers)
 
 
 def q(world: Path, sql: str) -> list[tuple]:

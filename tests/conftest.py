@@ -1,0 +1,39 @@
+"""Shared fixtures: one small world per test session and the simulators serving it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from simulators.world.generate import generate
+
+WORLD_AS_OF = dt.date(2025, 6, 30)
+WORLD_SEED = 7
+
+
+def make_world(root: Path, scale: float = 0.01, workers: int = 1,
+               as_of: dt.date = WORLD_AS_OF) -> Path:
+    """Generate a world under ``root`` (``root/world`` and ``root/inbox/bank``)."""
+    generate(root / "world", seed=WORLD_SEED, scale=scale, as_of=as_of,
+             inbox=root / "inbox" / "bank", workers=workers)
+    return root / "world"
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory) -> Path:
+    """A scale-0.01 world as of 2025-06-30 (read-only: copy it before changing it)."""
+    return make_world(tmp_path_factory.mktemp("w1"))
+
+
+@pytest.fixture(scope="session")
+def sources(world):
+    """All four simulators on free ports, no faults: ``{"crm": url, "erp": url, ...}``."""
+    from simulators.servers.sources import SYSTEMS, start_sources, stop_sources
+
+    running = start_sources(world, ports={s: 0 for s in SYSTEMS}, log=False)
+    try:
+        yield {s: srv.url for s, srv in running.items()}
+    finally:
+        stop_sources(running)
