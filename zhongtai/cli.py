@@ -544,3 +544,181 @@ def bench(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+# ---------------------------------------------------------------------------------------------
+# zhongtai sources …
+
+sources_app = typer.Typer(
+    help="Serve the world over the real CRM, ERP, OA and expense protocols (simulators).",
+    no_args_is_help=True,
+)
+app.add_typer(sources_app, name="sources")
+
+_SYSTEM_NAMES = ("crm", "erp", "oa", "expense")
+
+
+def _default_port(system: str) -> int:
+    """Port from ZHONGTAI_<SYSTEM>_BASE_URL (so .env stays the one place), else the default."""
+    import os
+    from urllib.parse import urlsplit
+
+    from simulators.servers.sources import DEFAULT_PORTS
+
+    url = os.environ.get(f"ZHONGTAI_{system.upper()}_BASE_URL")
+    if url:
+        try:
+            port = urlsplit(url).port
+        except ValueError:
+            port = None
+        if port:
+            return port
+    return DEFAULT_PORTS[system]
+
+
+def _parse_only(value: str | None) -> list[str]:
+    if not value:
+        return list(_SYSTEM_NAMES)
+    systems = [s.strip().lower() for s in value.split(",") if s.strip()]
+    bad = [s for s in systems if s not in _SYSTEM_NAMES]
+    if bad or not systems:
+        _usage_error(
+            f"--only takes a comma-separated list of {', '.join(_SYSTEM_NAMES)} "
+            f"(got {value!r}); e.g. --only crm,erp."
+        )
+    return systems
+
+
+def _parse_knobs(values: list[str] | None) -> dict[str, str]:
+    from simulators.servers.faults import FaultConfig
+
+    known = set(FaultConfig.__dataclass_fields__)
+    knobs: dict[str, str] = {}
+    for item in values or []:
+        key, sep, val = item.partition("=")
+        key = key.strip()
+        if not sep or key not in known:
+            _usage_error(
+                f"--fault takes KEY=VALUE with KEY one of {', '.join(sorted(known))} "
+                f"(got {item!r}); e.g. --fault error_rate=0.1."
+            )
+        try:
+            number = float(val)
+        except ValueError:
+            _usage_error(f"--fault {key} needs a number (got {val!r}).")
+        if number < 0 or (key.endswith("_rate") and number > 1):
+            bound = "between 0 and 1" if key.endswith("_rate") else ">= 0"
+            _usage_error(f"--fault {key} must be {bound} (got {val}).")
+        knobs[key] = val
+    return knobs
+
+
+@sources_app.command()
+def serve(
+    world: Annotated[
+        Path | None,
+        typer.Option(
+            "--world", help="Folder of the world.", show_default="$ZHONGTAI_DATA_DIR/world"
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    crm_port: Annotated[
+        int | None,
+        typer.Option(
+            "--crm-port", help="CRM port.", show_default="8101 or from ZHONGTAI_CRM_BASE_URL"
+        ),
+    ] = None,
+    erp_port: Annotated[
+        int | None,
+        typer.Option(
+            "--erp-port", help="ERP port.", show_default="8102 or from ZHONGTAI_ERP_BASE_URL"
+        ),
+    ] = None,
+    oa_port: Annotated[
+        int | None,
+        typer.Option(
+            "--oa-port", help="OA port.", show_default="8103 or from ZHONGTAI_OA_BASE_URL"
+        ),
+    ] = None,
+    expense_port: Annotated[
+        int | None,
+        typer.Option(
+            "--expense-port",
+            help="Expense port.",
+            show_default="8104 or from ZHONGTAI_EXPENSE_BASE_URL",
+        ),
+    ] = None,
+    only: Annotated[
+        str | None, typer.Option("--only", help="Serve only these systems, e.g. crm,erp.")
+    ] = None,
+    faults: Annotated[
+        str, typer.Option("--faults", help="Fault profile: none, flaky or hostile.")
+    ] = "none",
+    fault_seed: Annotated[
+        int, typer.Option("--fault-seed", help="Seed of the injected faults.")
+    ] = 0,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault", help="Override one fault knob, e.g. --fault error_rate=0.1 (repeatable)."
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No request log on stderr.")] = False,
+) -> None:
+    """Serve the world as ZOHO CRM, Kingdee K/3 Cloud, Weaver e-cology and Huilianyi do.
+
+    Runs until Ctrl-C. `zhongtai world advance` shows up without a restart.
+    """
+    systems = _parse_only(only)
+    if faults not in ("none", "flaky", "hostile"):
+        _usage_error(f"--faults must be none, flaky or hostile (got {faults!r}).")
+    knobs = _parse_knobs(fault)
+    ports = {"crm": crm_port, "erp": erp_port, "oa": oa_port, "expense": expense_port}
+    for system, port in ports.items():
+        if port is not None and not 0 <= port <= 65535:
+            _usage_error(f"--{system}-port must be between 0 and 65535 (got {port}).")
+    resolved = {s: (p if p is not None else _default_port(s)) for s, p in ports.items()}
+    world = world if world is not None else settings.world_dir()
+    _require_world(world, "--world")
+    from simulators.servers.http import SourceServerError
+    from simulators.servers.sources import start_sources, stop_sources
+
+    try:
+        running = start_sources(
+            world,
+            host=host,
+            ports=resolved,
+            only=systems,
+            faults=faults,
+            fault_seed=fault_seed,
+            knobs=knobs,
+            log=not quiet,
+        )
+    except SourceServerError as exc:
+        _fail(str(exc))
+    table = Table(title=f"Zhongtai source simulators — world {world} (faults: {faults})")
+    table.add_column("system")
+    table.add_column("protocol")
+    table.add_column("base URL")
+    protocol = {
+        "crm": "ZOHO CRM v8",
+        "erp": "Kingdee K/3 Cloud WebAPI",
+        "oa": "Weaver e-cology 9 REST",
+        "expense": "Huilianyi open API",
+    }
+    for system, srv in running.items():
+        base = srv.url + ("/K3Cloud/" if system == "erp" else "")
+        table.add_row(system, protocol[system], base)
+    _out().print(table)
+    _say(
+        "Credentials: the ZHONGTAI_*_CLIENT_ID / _SECRET / … values of .env (see .env.example). "
+        "Press Ctrl-C to stop."
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_sources(running)
+        _say("Stopped the simulators.")
