@@ -266,7 +266,7 @@ def gen_customers_day(ctx: Ctx, book: CustomerBook, n_override: int | None = Non
                 if new != c.grade:
                     rt = review * DAY + 10 * HOUR
                     accounts.change(crm_id, rt, Customer_Grade=new, Modified_Time=rt)
-        if rng.random() < 0.005:
+        if rng.random() < 0.02:
             # the same customer entered a second time in the CRM
             dup_t = t + int(rng.integers(5, 200)) * DAY
             dup = ctx.crm_id("Accounts")
@@ -287,7 +287,16 @@ def gen_customers_day(ctx: Ctx, book: CustomerBook, n_override: int | None = Non
                     "Modified_Time": dup_t,
                 },
             )
-            ctx.plant("duplicate_account", t=dup_t, crm_id=dup, original_crm_id=crm_id, name=name)
+            merged_t = dup_t + int(rng.integers(20, 90)) * DAY  # found and merged away
+            accounts.delete(dup, merged_t)
+            ctx.plant(
+                "duplicate_account",
+                t=dup_t,
+                crm_id=dup,
+                original_crm_id=crm_id,
+                name=name,
+                merged_t=merged_t,
+            )
         book.add(c)
 
 
@@ -351,10 +360,21 @@ def gen_materials(ctx: Ctx) -> list[Material]:
     for m in out:
         if m.btype == "小鼠类":  # live animals on hand in the finished-goods facility
             sid = str(300000 + m.fid - 200000)
-            stock.put(sid, t, {
-                "FID": int(sid), "FMaterialId.FNumber": m.number, "FStockId.FName": "成品仓",
-                "FBaseQty": float(rng.integers(0, 600)), "FStockOrgId.FName": C.SALE_ORG,
-                "FDocumentStatus": "C", "FCreateDate": t, "FModifyDate": t, "FApproveDate": t})
+            stock.put(
+                sid,
+                t,
+                {
+                    "FID": int(sid),
+                    "FMaterialId.FNumber": m.number,
+                    "FStockId.FName": "成品仓",
+                    "FBaseQty": float(rng.integers(0, 600)),
+                    "FStockOrgId.FName": C.SALE_ORG,
+                    "FDocumentStatus": "C",
+                    "FCreateDate": t,
+                    "FModifyDate": t,
+                    "FApproveDate": t,
+                },
+            )
     for m in out:
         m.crm_id = ctx.crm_id("Products")
         erp.put(

@@ -58,6 +58,7 @@ class _Books:
         self.org = Org(cfg.seed, cfg.scale, cfg.start_day)
         self.book = CustomerBook()
         self.customer_tl: dict[int, dict] = {}
+        self.customer_truth: dict[int, dict] = {}
         ctx = self._ctx(cfg.start_day - 1, "products")
         self.products = gen_materials(ctx)
         self.static_timelines = ctx.timelines
@@ -65,10 +66,12 @@ class _Books:
         base = self._ctx(cfg.start_day - 1, "customers")
         gen_customers_day(base, self.book, n_override=round(CUSTOMERS_AT_START * cfg.scale))
         self.customer_tl[cfg.start_day - 1] = base.timelines
+        self.customer_truth[cfg.start_day - 1] = base.truth
         for day in range(cfg.start_day, last_day + 1):
             ctx = self._ctx(day, "customers")
             gen_customers_day(ctx, self.book)
             self.customer_tl[day] = ctx.timelines
+            self.customer_truth[day] = ctx.truth
 
     def _ctx(self, day: int, stream: str) -> Ctx:
         ctx = Ctx(
@@ -209,6 +212,8 @@ def _gen_days_inner(days: list[int]) -> tuple[dict[tuple[str, str], list[pa.Tabl
             ctx.stream_no = STREAM_NO[stream]
             ctx.counters = {}
             fn(ctx)
+        for k, v in books.customer_truth.get(day, {}).items():
+            truth.setdefault(k, []).extend(v)
         cust = books.customer_tl.get(day, {})
         for key, tl in cust.items():
             tables.setdefault(key, []).append(tl.to_arrow(seq_offset=day * 10_000_000))
@@ -357,6 +362,8 @@ def generate(
     if progress:
         progress("customers and org", 1, 1)
     truth = _generate_days(books, out, list(range(cfg.start_day, as_of_day + 1)), progress, workers)
+    # customers existing before the start (generated with the books, not in a day block)
+    truth = _merge_truth(books.customer_truth.get(cfg.start_day - 1, {}), truth)
     del books
     meta = {
         "format_version": FORMAT_VERSION,

@@ -347,6 +347,8 @@ def _lead(ctx: Ctx, book, t: int, campaign: tuple[str, str] | None) -> None:
     elif r < 0.55:
         t2 = t1 + int(float(rng.uniform(5, 60)) * DAY)
         leads.change(lid, t2, Lead_Status="无效", Modified_Time=t2)
+        if rng.random() < 0.3:  # invalid leads get cleaned up: ZOHO logs the deletion
+            leads.delete(lid, t2 + int(rng.integers(30, 120)) * DAY)
 
 
 def _campaign(ctx: Ctx, book) -> None:
@@ -521,6 +523,8 @@ def gen_visit_plans_day(ctx: Ctx, book) -> None:
             elif approved:
                 dt_ = (due + 7) * DAY + 18 * HOUR
                 tasks.change(tid, dt_, Status="Deferred", Modified_Time=dt_)
+                if rng.random() < 0.25:  # deferred plans are sometimes deleted
+                    tasks.delete(tid, dt_ + int(rng.integers(1, 10)) * DAY)
 
 
 def gen_targets_year(ctx: Ctx, year: int) -> None:

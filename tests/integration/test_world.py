@@ -215,6 +215,30 @@ def test_planted_drift_is_where_the_truth_says(world):
             assert got and got[0][0] == r["value"], r
 
 
+def test_crm_keeps_a_deleted_records_log(world):
+    deleted = {
+        e: pq.read_table(world / "crm" / "_deleted" / f"{e}.parquet").num_rows
+        for e in ("Leads", "Tasks")
+    }
+    assert all(n > 0 for n in deleted.values()), deleted
+    live = {r[0] for r in q(world, "select id from {crm.Leads}")}
+    gone = set(pq.read_table(world / "crm/_deleted/Leads.parquet")["id"].to_pylist())
+    assert not live & gone
+    dups = json.loads((world / "_truth/planted/duplicate_account.json").read_text())
+    accounts_gone = set(pq.read_table(world / "crm/_deleted/Accounts.parquet")["id"].to_pylist())
+    live_accounts = {r[0] for r in q(world, "select id from {crm.Accounts}")}
+    assert dups
+    for r in dups:
+        merged = _visible(world, r["merged_t"])
+        assert (r["crm_id"] in accounts_gone) == merged, r
+        assert (r["crm_id"] in live_accounts) == (r["visible"] and not merged), r
+
+
+def _visible(world, t: int) -> bool:
+    as_of = dt.date.fromisoformat(json.loads((world / "world.json").read_text())["as_of"])
+    return t < ((as_of - dt.date(1970, 1, 1)).days + 1) * 86400
+
+
 def test_bank_statement_files_are_in_the_inbox(world):
     inbox = world.parent / "inbox" / "bank"
     files = sorted(inbox.iterdir())
@@ -251,7 +275,7 @@ def test_advance_creates_modifies_and_deletes(world, tmp_path):
     meta = advance(copy / "world", days=14, workers=1)
     assert meta["as_of"] == (AS_OF + dt.timedelta(days=14)).isoformat()
     ch = meta["changes"]
-    assert ch["created"] > 0 and ch["modified"] > 0 and ch["deleted"] >= 0
+    assert ch["created"] > 0 and ch["modified"] > 0 and ch["deleted"] > 0
     w = copy / "world"
     # records modified in the new days carry a Modified_Time in the new days
     newest = q(w, 'select max("Modified_Time") from {crm.Deals}')[0][0]
