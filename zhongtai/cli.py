@@ -542,10 +542,6 @@ def bench(
     console.print(Text("Within budget.", style="green"))
 
 
-if __name__ == "__main__":  # pragma: no cover
-    app()
-
-
 # ---------------------------------------------------------------------------------------------
 # zhongtai sources …
 
@@ -722,3 +718,43 @@ def serve(
     finally:
         stop_sources(running)
         _say("Stopped the simulators.")
+
+
+@sources_app.command("bench")
+def sources_bench(
+    world: Annotated[
+        Path | None,
+        typer.Option(
+            "--world", help="Folder of the world.", show_default="$ZHONGTAI_DATA_DIR/world"
+        ),
+    ] = None,
+    only: Annotated[
+        str | None, typer.Option("--only", help="Benchmark only these systems, e.g. crm,erp.")
+    ] = None,
+    minimum: Annotated[
+        float, typer.Option("--min", help="Records/s each server must reach (exit 1 if not).")
+    ] = 20_000.0,
+) -> None:
+    """Page each simulator's largest entity and print records/s (target: 20,000 per server)."""
+    systems = _parse_only(only)
+    world = world if world is not None else settings.world_dir()
+    _require_world(world, "--world")
+    from simulators.servers.bench import BENCHES
+
+    table = Table(title=f"Simulator paging speed — world {world}")
+    table.add_column("system / entity")
+    table.add_column("records/s", justify="right")
+    table.add_column("target", justify="right")
+    slow = []
+    for system in systems:
+        label, _cols, rate = BENCHES[system](world)
+        table.add_row(label, f"{rate:,.0f}", f"{minimum:,.0f}")
+        if rate < minimum:
+            slow.append(f"{system} {rate:,.0f}/s")
+    _out().print(table)
+    if slow:
+        _fail("below target: " + ", ".join(slow))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -41,11 +41,20 @@ class FaultConfig:
 
 PROFILES: dict[str, FaultConfig] = {
     "none": FaultConfig(),
-    "flaky": FaultConfig(error_rate=0.03, rate_limit_rate=0.02, retry_after_s=0.2,
-                         slow_rate=0.01, slow_s=0.5),
-    "hostile": FaultConfig(error_rate=0.20, rate_limit_rate=0.04, rate_limit_burst=4,
-                           retry_after_s=0.2, slow_rate=0.02, slow_s=0.5, reset_rate=0.03,
-                           truncate_rate=0.03, expire_rate=0.02),
+    "flaky": FaultConfig(
+        error_rate=0.03, rate_limit_rate=0.02, retry_after_s=0.2, slow_rate=0.01, slow_s=0.5
+    ),
+    "hostile": FaultConfig(
+        error_rate=0.20,
+        rate_limit_rate=0.04,
+        rate_limit_burst=4,
+        retry_after_s=0.2,
+        slow_rate=0.02,
+        slow_s=0.5,
+        reset_rate=0.03,
+        truncate_rate=0.03,
+        expire_rate=0.02,
+    ),
 }
 
 
@@ -67,9 +76,14 @@ class FaultInjector:
                 self._burst_left -= 1
                 return self._count("rate_limit")
             r = self._rng.random()
-            for kind, p in (("error", c.error_rate), ("rate_limit", c.rate_limit_rate),
-                            ("slow", c.slow_rate), ("reset", c.reset_rate),
-                            ("truncate", c.truncate_rate), ("expire", c.expire_rate)):
+            for kind, p in (
+                ("error", c.error_rate),
+                ("rate_limit", c.rate_limit_rate),
+                ("slow", c.slow_rate),
+                ("reset", c.reset_rate),
+                ("truncate", c.truncate_rate),
+                ("expire", c.expire_rate),
+            ):
                 if r < p:
                     if kind == "rate_limit":
                         self._burst_left = max(0, c.rate_limit_burst - 1)

@@ -47,8 +47,9 @@ class Request:
         out = {k: v[0] for k, v in self.query.items()}
         ctype = self.header("content-type", "") or ""
         if self.body and "json" not in ctype:
-            for k, v in parse_qs(self.body.decode("utf-8", "replace"),
-                                 keep_blank_values=True).items():
+            for k, v in parse_qs(
+                self.body.decode("utf-8", "replace"), keep_blank_values=True
+            ).items():
                 out[k] = v[0]
         return out
 
@@ -89,8 +90,9 @@ class App:
         """Revoke every live token or session (the ``expire`` fault). Protocols override."""
 
     def rate_limited(self, retry_after: float) -> Response:
-        return json_response({"error": "too many requests"}, 429,
-                             {"Retry-After": f"{max(1, round(retry_after))}"})
+        return json_response(
+            {"error": "too many requests"}, 429, {"Retry-After": f"{max(1, round(retry_after))}"}
+        )
 
     def not_found(self, req: Request) -> Response:
         return json_response({"error": f"no such endpoint: {req.method} {req.path}"}, 404)
@@ -121,17 +123,24 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
-        req = Request(self.command.upper(), parts.path,
-                      parse_qs(parts.query, keep_blank_values=True),
-                      {k.lower(): v for k, v in self.headers.items()}, body,
-                      self.client_address[0])
+        req = Request(
+            self.command.upper(),
+            parts.path,
+            parse_qs(parts.query, keep_blank_values=True),
+            {k.lower(): v for k, v in self.headers.items()},
+            body,
+            self.client_address[0],
+        )
         fault = app.faults.draw()
         if fault == "expire":
             app.on_expire()
             fault = None
         if fault == "error":
-            resp = Response(app.faults.error_status(), b"<html><body>Service Unavailable"
-                            b"</body></html>", {"Content-Type": "text/html"})
+            resp = Response(
+                app.faults.error_status(),
+                b"<html><body>Service Unavailable</body></html>",
+                {"Content-Type": "text/html"},
+            )
         elif fault == "rate_limit":
             resp = app.rate_limited(app.faults.config.retry_after_s)
         else:
@@ -153,8 +162,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
             self.close_connection = True
         else:
             self.send_header("Content-Length", str(len(body)))
@@ -164,8 +174,12 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.log:
             ms = (time.perf_counter() - t0) * 1000
             tag = f" fault={fault}" if fault else ""
-            print(f"[{app.name}] {req.client} {req.method} {self.path[:160]} {resp.status} "
-                  f"{len(body)}B {ms:.1f}ms{tag}", file=sys.stderr, flush=True)
+            print(
+                f"[{app.name}] {req.client} {req.method} {self.path[:160]} {resp.status} "
+                f"{len(body)}B {ms:.1f}ms{tag}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 
@@ -196,8 +210,9 @@ class RunningServer:
         self.app = app
         self.host = host
         self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever,
-                                        name=f"sim-{app.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, name=f"sim-{app.name}", daemon=True
+        )
         self._thread.start()
 
     @property

@@ -66,12 +66,19 @@ Choices where the reference is silent (inferences; listed in docs/decisions.md):
 * HRM shapes come from E9's HRM sync REST docs, not the reference. ``params`` may be a form
   field, a query parameter or a JSON body; ``modified`` keeps rows modified at or after it.
 * A rate-limit fault is HTTP 429 + ``Retry-After`` with an E9-style ``code:-1`` body.
+
+Speed: ``_Index`` is built per world snapshot (in a background thread at start, then again on
+the first request after ``world advance`` — detected by the identity of the store's tables):
+int columns for the date filters, per-user request sets in list order, and logs / operators /
+forms grouped by request. A list call slices numpy index arrays and converts only the page;
+filtered selections are cached (LRU, bounded in bytes) so paging a window costs O(page).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import json
 import threading
@@ -96,7 +103,8 @@ ADMIN_ID = "1"
 ADMIN_NAME = "系统管理员"
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 10
-_CACHE_SIZE = 256
+_CACHE_SIZE = 256  # filtered selections kept per index (LRU) ...
+_CACHE_BYTES = 64 << 20  # ... within this many bytes
 _USERID_CACHE = 4096
 
 _PA = "/api/workflow/paService/"
@@ -259,12 +267,13 @@ class _UserSets:
     """Per-user request rows (in list order) and the representative operator row of each."""
 
     def __init__(self, rows: np.ndarray, ops: np.ndarray, users: np.ndarray):
+        """``users`` sorted ascending; ``rows``/``ops`` aligned, in list order per user."""
         self.by_user: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         if len(users) == 0:
             return
-        uniq, starts = np.unique(users, return_index=True)
+        starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
         ends = np.append(starts[1:], len(users))
-        for u, a, b in zip(uniq.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        for u, a, b in zip(users[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
             self.by_user[u] = (rows[a:b], ops[a:b])
 
     def get(self, uid: int) -> tuple[np.ndarray, np.ndarray]:
@@ -274,8 +283,22 @@ class _UserSets:
 _EMPTY = np.zeros(0, np.int64)
 
 
+def _member(sorted_keys: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """``want`` in ``sorted_keys`` (both int64; the first sorted ascending)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(want), bool)
+    pos = np.minimum(np.searchsorted(sorted_keys, want), len(sorted_keys) - 1)
+    return sorted_keys[pos] == want
+
+
 class _Index:
-    """Everything the OA endpoints need, built once per world snapshot."""
+    """Everything the OA endpoints need, built once per world snapshot.
+
+    Requests are addressed by row; ``order`` is the list order (requestId desc) and
+    ``rank[row]`` a row's position in it. Per-user sets are keyed ``user * n + rank`` so that
+    sorting the keys sorts by user, then list order. Logs and operator rows stay in file order;
+    ``log_perm`` / ``op_perm`` list them grouped by request row.
+    """
 
     def __init__(self, store: WorldStore):
         t0 = time.perf_counter()
@@ -308,64 +331,57 @@ class _Index:
         self.archived = arch.to_numpy(zero_copy_only=False).astype(bool)
         self.complete = self.node_type == 3
 
-        # -- operators: sorted by (request row, id) ----------------------------------------
-        op_req = pc.index_in(ops["requestId"], value_set=req["requestId"].combine_chunks())
-        op_row = op_req.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        # -- operators ----------------------------------------------------------------------
+        self.ops = ops.select(served_columns(ops)).combine_chunks()
+        op_row = self.rows_of(_ints(ops["requestId"]))
         op_id = _ints(ops["id"])
-        perm = np.lexsort((op_id, op_row))
-        perm = perm[op_row[perm] >= 0]
-        ops = ops.take(pa.array(perm))
-        op_row, op_id = op_row[perm], op_id[perm]
-        recv = pc.binary_join_element_wise(
-            ops["receivedate"].fill_null(""), ops["receivetime"].fill_null(""), " "
-        )
-        oper = pc.binary_join_element_wise(ops["operatedate"], ops["operatetime"], " ")
-        self.ops = (
-            ops.select(served_columns(ops))
-            .append_column("_recv", recv)
-            .append_column("_oper", oper)
-            .combine_chunks()
-        )
-        self.op_start = np.searchsorted(op_row, np.arange(n), "left")
-        self.op_end = np.searchsorted(op_row, np.arange(n), "right")
         op_user = _ints(ops["userid"])
         op_isr = _ints(ops["isremark"])
         op_gid = _ints(ops["groupid"], 0)
-        self.op_recv_day = _day_ints(recv)
-        m = len(op_row)
+        recv_t = ops["_created"].to_numpy().astype(np.int64)  # put when the node arrived
+        self.op_recv_day = _day_ints(ops["receivedate"])
+        self.op_perm = np.lexsort((op_id, op_row))
+        self.op_perm = self.op_perm[op_row[self.op_perm] >= 0]
+        grouped = op_row[self.op_perm]
+        self.op_start = np.searchsorted(grouped, np.arange(n), "left")
+        self.op_end = np.searchsorted(grouped, np.arange(n), "right")
+        valid = (op_row >= 0) & (op_user >= 0)
+        op_rank = np.where(op_row >= 0, self.rank[np.maximum(op_row, 0)], 0)
         # latest arrival per request (admin receiveTime): max (receive, groupid, id)
-        recv_key = _ints(pc.replace_substring_regex(recv, r"[^0-9]", ""), 0)
         self.req_last_op = np.full(n, -1, np.int64)
-        if m:
-            by = np.lexsort((op_id, op_gid, recv_key, op_row))
-            last = np.ones(m, bool)
-            last[:-1] = op_row[by][1:] != op_row[by][:-1]
+        by = np.lexsort((op_id, op_gid, recv_t, op_row))
+        by = by[op_row[by] >= 0]
+        if len(by):
+            last = np.r_[op_row[by][1:] != op_row[by][:-1], True]
             self.req_last_op[op_row[by][last]] = by[last]
+        # one sort by (user, list order, arrival, group, id); subsets keep that order
+        srt = np.lexsort((op_id, op_gid, recv_t, op_rank, op_user))
+        srt = srt[valid[srt]]
+        keys_all = op_user[srt] * n + op_rank[srt]
+        isr = op_isr[srt]
 
-        def pairs(sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            """(user*n+row keys, latest op of each) over the operator rows ``sel``."""
-            if len(sel) == 0:
+        def pairs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """(sorted user*n+rank keys, latest operator row of each) over ``mask``."""
+            k, o = keys_all[mask], srt[mask]
+            if len(k) == 0:
                 return _EMPTY, _EMPTY
-            u, r = op_user[sel], op_row[sel]
-            o = np.lexsort((op_id[sel], op_gid[sel], recv_key[sel], r, u))
-            keys = u[o] * n + r[o]
-            last = np.ones(len(o), bool)
-            last[:-1] = keys[1:] != keys[:-1]
-            return keys[last], sel[o][last]
+            last = np.r_[k[1:] != k[:-1], True]
+            return k[last], o[last]
 
-        idx_all = np.arange(m)
-        any_k, any_o = pairs(idx_all)
-        pend_k, pend_o = pairs(idx_all[np.isin(op_isr, (0, 1))])
-        done_k, done_o = pairs(idx_all[np.isin(op_isr, (2, 4))])
-        cc_k, cc_o = pairs(idx_all[np.isin(op_isr, (8, 9))])
-        keep = ~np.isin(done_k, pend_k)
+        any_k, any_o = pairs(np.ones(len(srt), bool))
+        pend_k, pend_o = pairs((isr == 0) | (isr == 1))
+        done_k, done_o = pairs((isr == 2) | (isr == 4))
+        cc_k, cc_o = pairs((isr == 8) | (isr == 9))
+        keep = ~_member(pend_k, done_k)
         done_k, done_o = done_k[keep], done_o[keep]
-        done_complete = self.complete[done_k % n] if n else np.zeros(0, bool)
+        done_complete = self.complete[self.order[done_k % n]] if n else np.zeros(0, bool)
         # creator pairs, joined to the creator's latest operator row
-        mine = np.nonzero(self.creator >= 0)[0]
-        my_k = np.sort(self.creator[mine] * n + mine)
+        mine = np.flatnonzero(self.creator >= 0)
+        my_k = np.sort(self.creator[mine] * n + self.rank[mine])
         my_o = self._lookup(any_k, any_o, my_k)
-        all_k = np.union1d(any_k, my_k)
+        all_k = np.concatenate([any_k, my_k])
+        all_k.sort(kind="stable")  # two sorted runs: a merge
+        all_k = all_k[np.r_[True, all_k[1:] != all_k[:-1]]] if len(all_k) else all_k
         all_o = self._lookup(any_k, any_o, all_k)
         self.visible_keys = all_k  # sorted: membership for detail calls
         self.sets = {
@@ -377,18 +393,26 @@ class _Index:
             "cc": self._group(cc_k, cc_o),
         }
 
-        # -- logs: sorted by (request row, newest first) -----------------------------------
-        lg_req = pc.index_in(logs["requestId"], value_set=req["requestId"].combine_chunks())
-        lg_row = lg_req.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        # -- logs: grouped by request row, newest first -------------------------------------
+        self.logs = logs.select(served_columns(logs)).combine_chunks()
+        lg_row = self.rows_of(_ints(logs["requestId"]))
         lg_id = _ints(logs["id"])
         lg_t = logs["_created"].to_numpy().astype(np.int64)
-        perm = np.lexsort((-lg_id, -lg_t, lg_row))
-        perm = perm[lg_row[perm] >= 0]
-        lg_row = lg_row[perm]
-        self.logs = logs.take(pa.array(perm)).select(served_columns(logs)).combine_chunks()
-        self.log_start = np.searchsorted(lg_row, np.arange(n), "left")
-        self.log_end = np.searchsorted(lg_row, np.arange(n), "right")
-        self.log_id = lg_id[perm]
+        # newest first within a request: (time desc, id desc). The world writes logs in
+        # (time, id) order, so the reversed file order sorted stably by request is enough.
+        rev = np.arange(len(lg_row) - 1, -1, -1)
+        in_order = bool(
+            np.all((lg_t[1:] > lg_t[:-1]) | ((lg_t[1:] == lg_t[:-1]) & (lg_id[1:] > lg_id[:-1])))
+        )
+        if in_order:
+            perm = rev[np.argsort(lg_row[rev], kind="stable")]
+        else:
+            perm = np.lexsort((-lg_id, -lg_t, lg_row))
+        self.log_perm = perm[lg_row[perm] >= 0]
+        grouped = lg_row[self.log_perm]
+        self.log_start = np.searchsorted(grouped, np.arange(n), "left")
+        self.log_end = np.searchsorted(grouped, np.arange(n), "right")
+        self.log_id = lg_id[self.log_perm]
 
         # -- HRM and forms ------------------------------------------------------------------
         self.users = store.table(SYSTEM, "HrmResource")
@@ -414,6 +438,7 @@ class _Index:
 
         self.cache: OrderedDict = OrderedDict()
         self.cache_lock = threading.Lock()
+        self.cache_bytes = 0
         self.build_s = time.perf_counter() - t0
 
     # -- helpers ------------------------------------------------------------------------------
@@ -421,17 +446,20 @@ class _Index:
     def _lookup(keys: np.ndarray, vals: np.ndarray, want: np.ndarray) -> np.ndarray:
         if len(keys) == 0:
             return np.full(len(want), -1, np.int64)
-        pos = np.searchsorted(keys, want)
-        pos_c = np.minimum(pos, len(keys) - 1)
-        hit = keys[pos_c] == want
-        return np.where(hit, vals[pos_c], -1)
+        pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+        return np.where(keys[pos] == want, vals[pos], -1)
 
     def _group(self, keys: np.ndarray, ops: np.ndarray) -> _UserSets:
         if len(keys) == 0 or self.n == 0:
             return _UserSets(_EMPTY, _EMPTY, _EMPTY)
-        users, rows = keys // self.n, keys % self.n
-        o = np.lexsort((self.rank[rows], users))
-        return _UserSets(rows[o], ops[o], users[o])
+        return _UserSets(self.order[keys % self.n], ops, keys // self.n)
+
+    def rows_of(self, rids: np.ndarray) -> np.ndarray:
+        """Request rows of numeric request ids (-1 where unknown)."""
+        if len(self.rid_sorted) == 0:
+            return np.full(len(rids), -1, np.int64)
+        pos = np.minimum(np.searchsorted(self.rid_sorted, rids), len(self.rid_sorted) - 1)
+        return np.where(self.rid_sorted[pos] == rids, self.rid_order[pos], -1)
 
     def row_of(self, request_id: str) -> int | None:
         try:
@@ -446,7 +474,7 @@ class _Index:
     def can_see(self, uid: int, row: int) -> bool:
         if uid == int(ADMIN_ID):
             return True
-        key = uid * self.n + row
+        key = uid * self.n + int(self.rank[row])
         pos = int(np.searchsorted(self.visible_keys, key))
         return pos < len(self.visible_keys) and int(self.visible_keys[pos]) == key
 
@@ -463,12 +491,15 @@ class _Index:
         else:
             rows, ops = self.sets[kind].get(uid)
         mask = self._mask(rows, ops, cond)
-        if mask is not None:
-            rows, ops = rows[mask], ops[mask]
+        if mask is None:
+            return rows, ops  # views of the index: nothing to cache
+        rows, ops = rows[mask], ops[mask]
         with self.cache_lock:
             self.cache[key] = (rows, ops)
-            if len(self.cache) > _CACHE_SIZE:
-                self.cache.popitem(last=False)
+            self.cache_bytes += rows.nbytes + ops.nbytes
+            while self.cache and (len(self.cache) > _CACHE_SIZE or self.cache_bytes > _CACHE_BYTES):
+                _k, (r, o) = self.cache.popitem(last=False)
+                self.cache_bytes -= r.nbytes + o.nbytes
         return rows, ops
 
     def _mask(self, rows: np.ndarray, ops: np.ndarray, c: dict) -> np.ndarray | None:
@@ -478,10 +509,10 @@ class _Index:
             nonlocal m
             m = x if m is None else (m & x)
 
-        if _s(c.get("workflowIds")).strip() or isinstance(c.get("workflowIds"), list):
-            add(np.isin(self.wf_id[rows], _id_list(c["workflowIds"])))
-        if _s(c.get("workflowTypes")).strip() or isinstance(c.get("workflowTypes"), list):
-            add(np.isin(self.wf_type[rows], _id_list(c["workflowTypes"])))
+        for k, arr in (("workflowIds", self.wf_id), ("workflowTypes", self.wf_type)):
+            wanted = _id_list(c.get(k))
+            if wanted:
+                add(np.isin(arr[rows], wanted))
         name = _s(c.get("requestname"))
         if name:
             hit = pc.match_substring(self.req["requestName"].fill_null(""), name)
@@ -551,7 +582,9 @@ class _Index:
                 "lastOperateTime": _s(r["lastOperateTime"]),
                 "lastOperatorId": _s(r["lastOperatorId"]),
                 "lastOperatorName": _s(r["lastOperatorName"]),
-                "receiveTime": _s(o["_recv"]) if ok else _s(r["createTime"]),
+                "receiveTime": f"{_s(o['receivedate'])} {_s(o['receivetime'])}"
+                if ok
+                else _s(r["createTime"]),
                 "requestId": _s(r["requestId"]),
                 "requestLevel": _s(r["requestLevel"]),
                 "requestName": _s(r["requestName"]),
@@ -572,7 +605,9 @@ class _Index:
                     {
                         "isremark": isr,
                         "nodeid": _s(o.get("nodeid")),
-                        "operateTime": _s(o.get("_oper")),
+                        "operateTime": f"{o['operatedate']} {o['operatetime']}"
+                        if o.get("operatedate")
+                        else "",
                         "userid": _s(o.get("userid")),
                         "userName": _s(o.get("userName")),
                         "viewtype": "-2" if isr in ("2", "4") else "0",
@@ -592,11 +627,11 @@ class _Index:
         hi = b if stop is None else min(a + stop, b)
         if hi <= lo:
             return []
-        return self.logs.slice(lo, hi - lo).to_pylist()
+        return self.logs.take(pa.array(self.log_perm[lo:hi])).to_pylist()
 
     def op_rows(self, row: int) -> list[dict]:
         a, b = int(self.op_start[row]), int(self.op_end[row])
-        return self.ops.slice(a, b - a).to_pylist() if b > a else []
+        return self.ops.take(pa.array(self.op_perm[a:b])).to_pylist() if b > a else []
 
     def form_record(self, table: str, request_id: str) -> tuple[dict | None, list]:
         ft, ids, o, fields = self.forms.get(table, (None, _EMPTY, _EMPTY, []))
@@ -630,6 +665,8 @@ class OaApp(App):
         self._uid_cache: dict[str, str | None] = {}
         self._idx: _Index | None = None
         self._idx_lock = threading.Lock()
+        # build the index in the background so the first client call does not wait for it
+        threading.Thread(target=self._warm_up, name="oa-index", daemon=True).start()
 
         self.route("POST", r"/api/ec/dev/auth/regist", self.regist)
         self.route("POST", r"/api/ec/dev/auth/applytoken", self.applytoken)
@@ -688,6 +725,11 @@ class OaApp(App):
         return super().not_found(req)
 
     # -- index --------------------------------------------------------------------------------
+    def _warm_up(self) -> None:
+        # a failure here is raised again (and reported) by the first request
+        with contextlib.suppress(Exception):
+            self.index()
+
     def index(self) -> _Index:
         req = self.store.table(SYSTEM, "workflow_requests")
         logs = self.store.table(SYSTEM, "workflow_request_logs")
@@ -1016,7 +1058,8 @@ class OaApp(App):
         ids = idx.log_id[a:b]
         pos = np.nonzero(ids < end_id)[0] if end_id > 0 else np.arange(b - a)
         out = []
-        for lg in (idx.logs.slice(a + int(i), 1).to_pylist()[0] for i in pos[:size]):
+        picked = idx.logs.take(pa.array(idx.log_perm[a + pos[:size]], pa.int64())).to_pylist()
+        for lg in picked:
             out.append(
                 {
                     "annexDocHtmls": "",
@@ -1153,3 +1196,42 @@ class OaApp(App):
                 "errMsg": {},
             }
         )
+
+
+def bench_client_headers(conn, creds: dict) -> dict:
+    """Log in over ``conn`` (an ``http.client.HTTPConnection``) as the configured OA user, the
+    way an E9 client does (regist → applytoken → RSA ``userid``), and return the business
+    headers ``{"appid", "token", "userid"}`` after one ``getAllWorkflowRequestCount`` (which
+    waits for the index). Used by ``zhongtai sources bench``."""
+    appid = creds["ZHONGTAI_OA_APPID"]
+    user_id = creds.get("ZHONGTAI_OA_USER_ID", ADMIN_ID)
+    client_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    cpk = base64.b64encode(
+        client_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    ).decode()
+
+    def post(path: str, headers: dict) -> dict:
+        conn.request("POST", path, body=b"", headers=headers)
+        resp = conn.getresponse()
+        body = json.loads(resp.read())
+        if not body.get("status"):
+            raise RuntimeError(f"OA {path} failed: {body}")
+        return body
+
+    reg = post("/api/ec/dev/auth/regist", {"appid": appid, "cpk": cpk})
+    spk = serialization.load_der_public_key(base64.b64decode(reg["spk"]))
+
+    def enc(text: str) -> str:
+        return base64.b64encode(spk.encrypt(text.encode(), padding.PKCS1v15())).decode()
+
+    tok = post(
+        "/api/ec/dev/auth/applytoken",
+        {"appid": appid, "secret": enc(reg["secrit"]), "time": "10800"},
+    )
+    headers = {"appid": appid, "token": tok["token"], "userid": enc(user_id)}
+    # the Count call an E9 client makes before paging; it also waits for the server's index
+    conn.request("POST", _PA + "getAllWorkflowRequestCount", body=b"", headers=headers)
+    conn.getresponse().read()
+    return headers

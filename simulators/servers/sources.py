@@ -13,9 +13,12 @@ from simulators.servers.store import WorldNotFound, WorldStore
 
 SYSTEMS = ("crm", "erp", "oa", "expense")
 DEFAULT_PORTS = {"crm": 8101, "erp": 8102, "oa": 8103, "expense": 8104}
-_APP_CLASS = {"crm": "simulators.servers.crm:CrmApp", "erp": "simulators.servers.erp:ErpApp",
-              "oa": "simulators.servers.oa:OaApp",
-              "expense": "simulators.servers.expense:ExpenseApp"}
+_APP_CLASS = {
+    "crm": "simulators.servers.crm:CrmApp",
+    "erp": "simulators.servers.erp:ErpApp",
+    "oa": "simulators.servers.oa:OaApp",
+    "expense": "simulators.servers.expense:ExpenseApp",
+}
 
 # Demo credentials: the same names and defaults as .env.example, read by the extractors too.
 _DEMO = {
@@ -53,20 +56,30 @@ def make_app(system: str, store: WorldStore, creds: Credentials, faults: FaultIn
     return getattr(importlib.import_module(module), cls)(store, creds, faults)
 
 
-def start_sources(world: Path, *, host: str = "127.0.0.1", ports: dict[str, int] | None = None,
-                  only: list[str] | None = None, faults: str = "none", fault_seed: int = 0,
-                  knobs: dict[str, str] | None = None, log: bool = True,
-                  creds: Credentials | None = None) -> dict[str, RunningServer]:
+def start_sources(
+    world: Path,
+    *,
+    host: str = "127.0.0.1",
+    ports: dict[str, int] | None = None,
+    only: list[str] | None = None,
+    faults: str = "none",
+    fault_seed: int = 0,
+    knobs: dict[str, str] | None = None,
+    log: bool = True,
+    creds: Credentials | None = None,
+) -> dict[str, RunningServer]:
     """Start the chosen simulators (port 0 = any free port). Stops what it started if one
     fails, and raises ``SourceServerError`` with a message naming the fix."""
     systems = list(only or SYSTEMS)
     unknown = [s for s in systems if s not in SYSTEMS]
     if unknown:
-        raise SourceServerError(f"unknown system(s) {', '.join(unknown)}; choose from "
-                                f"{', '.join(SYSTEMS)}")
+        raise SourceServerError(
+            f"unknown system(s) {', '.join(unknown)}; choose from {', '.join(SYSTEMS)}"
+        )
     if faults not in PROFILES:
-        raise SourceServerError(f"unknown fault profile {faults!r}; choose from "
-                                f"{', '.join(PROFILES)}")
+        raise SourceServerError(
+            f"unknown fault profile {faults!r}; choose from {', '.join(PROFILES)}"
+        )
     try:
         config = PROFILES[faults].with_knobs(knobs or {})
     except ValueError as e:

@@ -90,8 +90,11 @@ class WorldStore:
             t = self._tables.get(key)
             if t is None:
                 folder = self.world / system
-                path = folder / f"{entity}.parquet" if kind == "live" else (
-                    folder / "_deleted" / f"{entity}.parquet")
+                path = (
+                    folder / f"{entity}.parquet"
+                    if kind == "live"
+                    else (folder / "_deleted" / f"{entity}.parquet")
+                )
                 if not path.exists():
                     raise KeyError(f"{system}/{entity}")
                 t = self._tables[key] = pq.read_table(path)
