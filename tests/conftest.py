@@ -13,11 +13,18 @@ WORLD_AS_OF = dt.date(2025, 6, 30)
 WORLD_SEED = 7
 
 
-def make_world(root: Path, scale: float = 0.01, workers: int = 1,
-               as_of: dt.date = WORLD_AS_OF) -> Path:
+def make_world(
+    root: Path, scale: float = 0.01, workers: int = 1, as_of: dt.date = WORLD_AS_OF
+) -> Path:
     """Generate a world under ``root`` (``root/world`` and ``root/inbox/bank``)."""
-    generate(root / "world", seed=WORLD_SEED, scale=scale, as_of=as_of,
-             inbox=root / "inbox" / "bank", workers=workers)
+    generate(
+        root / "world",
+        seed=WORLD_SEED,
+        scale=scale,
+        as_of=as_of,
+        inbox=root / "inbox" / "bank",
+        workers=workers,
+    )
     return root / "world"
 
 

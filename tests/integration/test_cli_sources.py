@@ -58,6 +58,15 @@ def test_taken_port_is_a_clear_error(world):
 def test_help_lists_every_option():
     result = runner.invoke(app, ["sources", "serve", "--help"])
     assert result.exit_code == 0
-    for opt in ("--world", "--host", "--crm-port", "--erp-port", "--oa-port", "--expense-port",
-                "--only", "--faults", "--fault-seed"):
+    for opt in (
+        "--world",
+        "--host",
+        "--crm-port",
+        "--erp-port",
+        "--oa-port",
+        "--expense-port",
+        "--only",
+        "--faults",
+        "--fault-seed",
+    ):
         assert opt in _plain(result.output)
