@@ -756,5 +756,76 @@ def sources_bench(
         _fail("below target: " + ", ".join(slow))
 
 
+# ---------------------------------------------------------------------------------------------
+# zhongtai extract
+
+
+def _result_table(results, title: str) -> Table:
+    table = Table(title=title)
+    for col, just in (
+        ("system", "left"),
+        ("entity", "left"),
+        ("loaded", "right"),
+        ("deleted", "right"),
+        ("quarantined", "right"),
+        ("seconds", "right"),
+        ("status", "left"),
+    ):
+        table.add_column(col, justify=just)
+    for r in results:
+        table.add_row(
+            r.system,
+            r.entity,
+            f"{r.loaded:,}",
+            f"{r.deleted:,}",
+            f"{r.quarantined:,}",
+            f"{r.seconds:.1f}",
+            Text("ok", style="green")
+            if r.error is None
+            else Text(f"FAILED: {r.error}", style="red"),
+        )
+    return table
+
+
+@app.command()
+def extract(
+    system: Annotated[str, typer.Option("--system", help="crm, erp, oa, expense or all.")] = "all",
+    entity: Annotated[
+        str | None, typer.Option("--entity", help="Only this entity (source name, e.g. Deals).")
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Ignore saved cursors: extract everything.")
+    ] = False,
+) -> None:
+    """Land source data in $ZHONGTAI_DATA_DIR/landing: incremental, crash-safe, retried.
+
+    Exits non-zero when an entity failed, after finishing the others.
+    """
+    from extractors.run import SYSTEMS, ExtractError
+    from extractors.run import extract as run_extract
+
+    systems = list(SYSTEMS) if system == "all" else [system]
+    if system != "all" and system not in SYSTEMS:
+        _usage_error(f"--system must be one of {', '.join(SYSTEMS)} or all (got {system!r}).")
+    try:
+        with _progress_bars() as report:
+            results, run_id = run_extract(
+                systems,
+                entity=entity,
+                full_refresh=full_refresh,
+                progress=lambda label, done, total: report(label, done, total or done),
+            )
+    except ExtractError as exc:
+        _usage_error(str(exc))
+    _out().print(_result_table(results, f"Extraction run {run_id}"))
+    failed = [f"{r.system}/{r.entity}" for r in results if r.error]
+    if failed:
+        _fail(
+            f"{len(failed)} entit{'y' if len(failed) == 1 else 'ies'} failed: "
+            f"{', '.join(failed)}. The others were landed; fix the cause and run again "
+            "(cursors of failed entities did not move)."
+        )
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
