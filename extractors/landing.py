@@ -41,12 +41,19 @@ _DLT_ENV = {
     "RUNTIME__LOG_LEVEL": "WARNING",
 }
 
-QUARANTINE_SCHEMA = pa.schema([
-    ("system", pa.string()), ("entity", pa.string()), ("record_key", pa.string()),
-    ("field", pa.string()), ("reason", pa.string()), ("value", pa.string()),
-    ("record", pa.string()), ("extracted_at", pa.timestamp("us", tz="UTC")),
-    ("run_id", pa.string()),
-])
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("system", pa.string()),
+        ("entity", pa.string()),
+        ("record_key", pa.string()),
+        ("field", pa.string()),
+        ("reason", pa.string()),
+        ("value", pa.string()),
+        ("record", pa.string()),
+        ("extracted_at", pa.timestamp("us", tz="UTC")),
+        ("run_id", pa.string()),
+    ]
+)
 
 
 @dataclass
@@ -83,7 +90,8 @@ class ExtractContext:
         if not records:
             return
         entity = records[0]["entity"]
-        self.result(entity).quarantined += len(records)
+        # one quarantine row per bad field; the count is of records
+        self.result(entity).quarantined += len({(r["record_key"], r["record"]) for r in records})
         rows = [{**r, "run_id": self.run_id} for r in records]
         folder = self.settings.landing / "_quarantine"
         folder.mkdir(parents=True, exist_ok=True)
@@ -105,14 +113,16 @@ class ExtractContext:
         t = ds.dataset(files, format="parquet").to_table(columns=[key, "_op", "_extracted_at"])
         latest: dict[str, str] = {}
         order = pa.compute.sort_indices(t, [("_extracted_at", "ascending")])
-        for k, op in zip(t[key].take(order).to_pylist(), t["_op"].take(order).to_pylist(),
-                         strict=True):
+        for k, op in zip(
+            t[key].take(order).to_pylist(), t["_op"].take(order).to_pylist(), strict=True
+        ):
             latest[str(k)] = op
         return {k for k, op in latest.items() if op != "delete"}
 
 
-def guarded(ctx: ExtractContext, spec: EntitySpec,
-            gen: Callable[[], Iterator[pa.Table]]) -> Iterator[pa.Table]:
+def guarded(
+    ctx: ExtractContext, spec: EntitySpec, gen: Callable[[], Iterator[pa.Table]]
+) -> Iterator[pa.Table]:
     """Run one entity's page generator: count rows, time it, and turn a failure into the
     entity's error (the other entities go on). The generator updates its cursor in dlt's
     resource state only after its last page, so a failed entity keeps its old cursor."""
@@ -121,8 +131,7 @@ def guarded(ctx: ExtractContext, spec: EntitySpec,
     try:
         for table in gen():
             if table.num_rows:
-                deletes = int(pa.compute.sum(pa.compute.equal(table["_op"], "delete")).as_py()
-                              or 0)
+                deletes = int(pa.compute.sum(pa.compute.equal(table["_op"], "delete")).as_py() or 0)
                 res.deleted += deletes
                 res.loaded += table.num_rows - deletes
                 yield table
@@ -132,8 +141,11 @@ def guarded(ctx: ExtractContext, spec: EntitySpec,
         res.seconds += time.perf_counter() - t0
 
 
-def pipeline(system: str, settings: ExtractSettings):
-    """The dlt pipeline that lands ``system``'s entities under ``landing/<system>/``."""
+def pipeline(system: str, settings: ExtractSettings, *, name: str | None = None):
+    """The dlt pipeline that lands ``system``'s entities under ``landing/<system>/``.
+
+    ``name`` gives a writer of the same tables its own pipeline (and so its own cursors), as
+    the event-log importer does for the OA tables."""
     for k, v in _DLT_ENV.items():
         os.environ.setdefault(k, v)
     import dlt
@@ -141,19 +153,39 @@ def pipeline(system: str, settings: ExtractSettings):
     landing = settings.landing.resolve()
     landing.mkdir(parents=True, exist_ok=True)
     dest = dlt.destinations.filesystem(
-        bucket_url=landing.as_uri(), layout="{table_name}/{load_id}.{file_id}.{ext}",
-        warn_unsafe_layout_separators=False)
-    return dlt.pipeline(pipeline_name=f"zhongtai_{system}", destination=dest,
-                        dataset_name=system, pipelines_dir=str(landing / "_dlt"))
+        bucket_url=landing.as_uri(),
+        layout="{table_name}/{load_id}.{file_id}.{ext}",
+        warn_unsafe_layout_separators=False,
+    )
+    return dlt.pipeline(
+        pipeline_name=name or f"zhongtai_{system}",
+        destination=dest,
+        dataset_name=system,
+        pipelines_dir=str(landing / "_dlt"),
+    )
 
 
-def save_run(settings: ExtractSettings, run_id: str, results: list[EntityResult],
-             started: dt.datetime) -> Path:
+def land(system: str, settings: ExtractSettings, resources, *, name: str | None = None):
+    """Run the landing pipeline: first finish any load package a killed run left behind
+    (dlt would otherwise load only that one and quietly skip the new extraction), then land
+    ``resources``."""
+    p = pipeline(system, settings, name=name)
+    if p.has_pending_data:
+        p.run()
+    return p.run(resources, loader_file_format="parquet")
+
+
+def save_run(
+    settings: ExtractSettings, run_id: str, results: list[EntityResult], started: dt.datetime
+) -> Path:
     folder = settings.landing / "_runs"
     folder.mkdir(parents=True, exist_ok=True)
-    doc = {"run_id": run_id, "started": started.isoformat(),
-           "finished": dt.datetime.now(dt.UTC).isoformat(),
-           "entities": [asdict(r) for r in results]}
+    doc = {
+        "run_id": run_id,
+        "started": started.isoformat(),
+        "finished": dt.datetime.now(dt.UTC).isoformat(),
+        "entities": [asdict(r) for r in results],
+    }
     path = folder / f"{run_id}.json"
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
     return path

@@ -23,7 +23,8 @@ TYPES = {
     "string": pa.string(),
     "int": pa.int64(),
     "float": pa.float64(),
-    "decimal": pa.decimal128(18, 2),
+    "decimal": pa.decimal128(18, 2),  # money
+    "decimal6": pa.decimal128(24, 6),  # unit prices, quantities, rates (Kingdee keeps 6)
     "bool": pa.bool_(),
     "timestamp": pa.timestamp("us", tz="UTC"),
     "date": pa.date32(),
@@ -68,19 +69,18 @@ def _strings(values: list) -> pa.Array:
     return pa.array([None if v is None or v == "" else str(v) for v in values], pa.string())
 
 
-def _parse_timestamp(s: pa.Array) -> pa.Array:
+def parse_timestamp(s: pa.Array) -> pa.Array:
     """ISO-8601 with offset or Z → UTC; naive 'YYYY-MM-DD[T ]HH:MM:SS' → Asia/Shanghai."""
     s = pc.replace_substring_regex(s, r"Z$", "+0000")
     s = pc.replace_substring_regex(s, r"([+-]\d\d):(\d\d)$", r"\1\2")
     s = pc.replace_substring(s, "T", " ")
     s = pc.replace_substring_regex(s, r"\.\d+", "")  # fractional seconds
     has_tz = pc.match_substring_regex(s, r"[+-]\d{4}$")
-    aware = pc.strptime(pc.if_else(has_tz, s, None), "%Y-%m-%d %H:%M:%S%z", "us",
-                        error_is_null=True)
-    naive = pc.strptime(pc.if_else(has_tz, None, s), "%Y-%m-%d %H:%M:%S", "us",
-                        error_is_null=True)
-    naive_only_date = pc.strptime(pc.if_else(has_tz, None, s), "%Y-%m-%d", "us",
-                                  error_is_null=True)
+    aware = pc.strptime(
+        pc.if_else(has_tz, s, None), "%Y-%m-%d %H:%M:%S%z", "us", error_is_null=True
+    )
+    naive = pc.strptime(pc.if_else(has_tz, None, s), "%Y-%m-%d %H:%M:%S", "us", error_is_null=True)
+    naive_only_date = pc.strptime(pc.if_else(has_tz, None, s), "%Y-%m-%d", "us", error_is_null=True)
     naive = pc.coalesce(naive, naive_only_date)
     naive_utc = pc.subtract(naive.cast(pa.int64()), SHANGHAI_OFFSET_US)
     aware_i = aware.cast(pa.int64())
@@ -103,12 +103,12 @@ def _parse_date(s: pa.Array) -> pa.Array:
     return pc.if_else(_real_calendar_day(s), ts.cast(pa.date32()), None)
 
 
-def _parse_decimal(values: list) -> tuple[pa.Array, list[int]]:
-    """Numbers (or numeric strings) → DECIMAL(18,2); positions that are not numbers."""
+def _parse_decimal(values: list, typ: str = "decimal") -> tuple[pa.Array, list[int]]:
+    """Numbers (or numeric strings) → DECIMAL; positions that are not numbers."""
     out, bad = [], []
     from decimal import Decimal, InvalidOperation
 
-    q = Decimal("0.01")
+    q = Decimal("0.01") if typ == "decimal" else Decimal("0.000001")
     for i, v in enumerate(values):
         if v is None or v == "":
             out.append(None)
@@ -123,35 +123,60 @@ def _parse_decimal(values: list) -> tuple[pa.Array, list[int]]:
         except (InvalidOperation, TypeError, ValueError):
             out.append(None)
             bad.append(i)
-    return pa.array(out, TYPES["decimal"]), bad
+    return pa.array(out, TYPES[typ]), bad
 
 
-def to_landing(spec: EntitySpec, rows: list[dict], *, op: str = "upsert",
-               extracted_at: dt.datetime | None = None) -> tuple[pa.Table, list[dict]]:
+def _flag(bad: dict, row: int, problem: tuple[str, str, object]) -> None:
+    """Record one problem of a row (a row can have several, one per field)."""
+    problems = bad.setdefault(row, [])
+    if all(p[0] != problem[0] for p in problems):
+        problems.append(problem)
+
+
+def to_landing(
+    spec: EntitySpec,
+    rows: list[dict],
+    *,
+    op: str = "upsert",
+    extracted_at: dt.datetime | None = None,
+) -> tuple[pa.Table, list[dict]]:
     """Typed table of the good ``rows`` and the quarantine records of the bad ones."""
     extracted_at = extracted_at or dt.datetime.now(dt.UTC)
     n = len(rows)
-    bad: dict[int, tuple[str, str, object]] = {}  # row -> (field, reason, value)
+    bad: dict[int, list[tuple[str, str, object]]] = {}  # row -> [(field, reason, value)]
     cols: dict[str, pa.Array] = {}
     for name, typ in spec.fields:
         raw = [r.get(name) for r in rows]
-        if typ == "decimal":
-            arr, wrong = _parse_decimal(raw)
+        if typ in ("decimal", "decimal6"):
+            arr, wrong = _parse_decimal(raw, typ)
             for i in wrong:
-                bad.setdefault(i, (name, f"not a number: {raw[i]!r}", raw[i]))
+                _flag(bad, i, (name, f"not a number: {raw[i]!r}", raw[i]))
         elif typ in ("timestamp", "date"):
             s = _strings(raw)
-            arr = _parse_timestamp(s) if typ == "timestamp" else _parse_date(s)
+            arr = parse_timestamp(s) if typ == "timestamp" else _parse_date(s)
             lost = pc.and_(pc.is_valid(s), pc.is_null(arr))
             for i in pc.indices_nonzero(lost).to_pylist():
-                bad.setdefault(i, (name, f"unparseable {typ}: {raw[i]!r}", raw[i]))
+                _flag(bad, i, (name, f"unparseable {typ}: {raw[i]!r}", raw[i]))
         elif typ == "json":
-            arr = pa.array([None if v is None else json.dumps(v, ensure_ascii=False)
-                            for v in raw], pa.string())
+            arr = pa.array(
+                [None if v is None else json.dumps(v, ensure_ascii=False) for v in raw], pa.string()
+            )
         elif typ == "string":
-            arr = pa.array([None if v is None else (v if isinstance(v, str) else
-                            json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list))
-                            else str(v)) for v in raw], pa.string())
+            arr = pa.array(
+                [
+                    None
+                    if v is None
+                    else (
+                        v
+                        if isinstance(v, str)
+                        else json.dumps(v, ensure_ascii=False)
+                        if isinstance(v, (dict, list))
+                        else str(v)
+                    )
+                    for v in raw
+                ],
+                pa.string(),
+            )
         else:
             try:
                 arr = pa.array(raw, TYPES[typ])
@@ -162,23 +187,22 @@ def to_landing(spec: EntitySpec, rows: list[dict], *, op: str = "upsert",
                         vals.append(None if v is None else pa.scalar(v, TYPES[typ]).as_py())
                     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
                         vals.append(None)
-                        bad.setdefault(i, (name, f"not a {typ}: {v!r}", v))
+                        _flag(bad, i, (name, f"not a {typ}: {v!r}", v))
                 arr = pa.array(vals, TYPES[typ])
         cols[name] = arr
-        if name in spec.non_negative and typ in ("decimal", "int", "float"):
+        if name in spec.non_negative and typ in ("decimal", "decimal6", "int", "float"):
             neg = pc.less(arr, pa.scalar(0, arr.type))
             for i in pc.indices_nonzero(pc.fill_null(neg, False)).to_pylist():
-                bad.setdefault(i, (name, f"negative amount: {raw[i]!r}", raw[i]))
+                _flag(bad, i, (name, f"negative amount: {raw[i]!r}", raw[i]))
         allowed = spec.accepted.get(name)
         if allowed:
             for i, v in enumerate(raw):
                 if v is not None and v not in allowed:
-                    bad.setdefault(i, (name, f"unknown code: {v!r}", v))
+                    _flag(bad, i, (name, f"unknown code: {v!r}", v))
     for req in (spec.key, *spec.required):
         for i, r in enumerate(rows):
             if r.get(req) in (None, ""):
-                bad.setdefault(i, (req, "missing key" if req == spec.key else "missing value",
-                                   None))
+                _flag(bad, i, (req, "missing key" if req == spec.key else "missing value", None))
     cols["_op"] = pa.array([op] * n, pa.string())
     cols["_extracted_at"] = pa.array([extracted_at] * n, META_FIELDS[1][1])
     table = pa.table(cols, schema=spec.schema())
@@ -187,20 +211,40 @@ def to_landing(spec: EntitySpec, rows: list[dict], *, op: str = "upsert",
         keep = pa.array([i not in bad for i in range(n)])
         table = table.filter(keep)
         for i in sorted(bad):
-            fld, reason, value = bad[i]
-            quarantined.append({
-                "system": spec.system, "entity": spec.name,
-                "record_key": None if rows[i].get(spec.key) is None else str(rows[i][spec.key]),
-                "field": fld, "reason": reason,
-                "value": None if value is None else str(value),
-                "record": json.dumps(rows[i], ensure_ascii=False, default=str),
-                "extracted_at": extracted_at,
-            })
+            raw = json.dumps(rows[i], ensure_ascii=False, default=str)
+            key = None if rows[i].get(spec.key) is None else str(rows[i][spec.key])
+            for fld, reason, value in bad[i]:
+                quarantined.append(
+                    {
+                        "system": spec.system,
+                        "entity": spec.name,
+                        "record_key": key,
+                        "field": fld,
+                        "reason": reason,
+                        "value": None if value is None else str(value),
+                        "record": raw,
+                        "extracted_at": extracted_at,
+                    }
+                )
     return table, quarantined
 
 
-def tombstones(spec: EntitySpec, keys: list[str], *,
-               extracted_at: dt.datetime | None = None) -> pa.Table:
-    """Delete markers: the key and ``_op = 'delete'``, every other field NULL."""
-    return to_landing(spec, [{spec.key: k} for k in keys], op="delete",
-                      extracted_at=extracted_at)[0] if keys else spec.schema().empty_table()
+def tombstones(
+    spec: EntitySpec, keys: list, *, extracted_at: dt.datetime | None = None
+) -> pa.Table:
+    """Delete markers: the key (cast to the key's type) and ``_op = 'delete'``, every other
+    field NULL. No field checks apply: a tombstone carries nothing but its key."""
+    extracted_at = extracted_at or dt.datetime.now(dt.UTC)
+    schema = spec.schema()
+    n = len(keys)
+    cols = {}
+    for f in schema:
+        if f.name == spec.key:
+            cols[f.name] = pa.array([str(k) for k in keys], pa.string()).cast(f.type)
+        elif f.name == "_op":
+            cols[f.name] = pa.array(["delete"] * n, pa.string())
+        elif f.name == "_extracted_at":
+            cols[f.name] = pa.array([extracted_at] * n, f.type)
+        else:
+            cols[f.name] = pa.nulls(n, f.type)
+    return pa.table(cols, schema=schema)

@@ -8,7 +8,7 @@ import importlib
 import uuid
 from collections.abc import Callable
 
-from extractors.landing import EntityResult, ExtractContext, pipeline, save_run
+from extractors.landing import EntityResult, ExtractContext, land, save_run
 from extractors.settings import ExtractSettings
 
 SYSTEMS = ("crm", "erp", "oa", "expense")
@@ -24,15 +24,20 @@ def protocol(system: str):
     return importlib.import_module(f"extractors.{system}")
 
 
-def extract(systems: list[str], *, entity: str | None = None, full_refresh: bool = False,
-            settings: ExtractSettings | None = None,
-            progress: Callable[[str, int, int | None], None] | None = None,
-            ) -> tuple[list[EntityResult], str]:
+def extract(
+    systems: list[str],
+    *,
+    entity: str | None = None,
+    full_refresh: bool = False,
+    settings: ExtractSettings | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> tuple[list[EntityResult], str]:
     settings = settings or ExtractSettings.from_env()
     unknown = [s for s in systems if s not in SYSTEMS]
     if unknown:
-        raise ExtractError(f"unknown system {', '.join(unknown)}; choose from "
-                           f"{', '.join(SYSTEMS)} or all")
+        raise ExtractError(
+            f"unknown system {', '.join(unknown)}; choose from {', '.join(SYSTEMS)} or all"
+        )
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     started = dt.datetime.now(dt.UTC)
     selected: dict[str, list[str]] = {}
@@ -41,8 +46,9 @@ def extract(systems: list[str], *, entity: str | None = None, full_refresh: bool
         if entity is not None:
             if entity not in names:
                 if len(systems) == 1:
-                    raise ExtractError(f"{system} has no entity {entity!r}; its entities: "
-                                       f"{', '.join(names)}")
+                    raise ExtractError(
+                        f"{system} has no entity {entity!r}; its entities: {', '.join(names)}"
+                    )
                 continue
             names = [entity]
         selected[system] = names
@@ -50,14 +56,18 @@ def extract(systems: list[str], *, entity: str | None = None, full_refresh: bool
         raise ExtractError(f"no system has an entity {entity!r}")
     results: list[EntityResult] = []
     for system, names in selected.items():
-        ctx = ExtractContext(system=system, settings=settings, run_id=run_id,
-                             full_refresh=set(names) if full_refresh else set(),
-                             progress=progress)
+        ctx = ExtractContext(
+            system=system,
+            settings=settings,
+            run_id=run_id,
+            full_refresh=set(names) if full_refresh else set(),
+            progress=progress,
+        )
         for n in names:
             ctx.result(n)
         try:
             resources = protocol(system).resources(ctx, names)
-            pipeline(system, settings).run(resources, loader_file_format="parquet")
+            land(system, settings, resources)
         except Exception as e:  # noqa: BLE001 - one system failing must not stop the others
             for n in names:
                 r = ctx.result(n)

@@ -31,9 +31,12 @@ _DEFAULTS = {
     # behaviour
     "ZHONGTAI_HTTP_TIMEOUT_S": "60",
     "ZHONGTAI_HTTP_MAX_ATTEMPTS": "8",
+    "ZHONGTAI_HTTP_BASE_DELAY_S": "0.2",  # first backoff step (doubles each retry, jittered)
+    "ZHONGTAI_HTTP_MAX_DELAY_S": "30",  # longest wait between two attempts
     "ZHONGTAI_EXTRACT_OVERLAP_S": "600",
     "ZHONGTAI_EXTRACT_CONCURRENCY": "4",
     "ZHONGTAI_DELETE_SWEEP_DAYS": "120",
+    "ZHONGTAI_ERP_PAGE_SIZE": "2000",
 }
 
 
@@ -62,6 +65,18 @@ class ExtractSettings:
     @property
     def max_attempts(self) -> int:
         return int(self.values["ZHONGTAI_HTTP_MAX_ATTEMPTS"])
+
+    def http_client(self, seed: int | None = None):
+        """An HttpClient with this configuration's timeout, attempts and backoff."""
+        from extractors.http import HttpClient
+
+        return HttpClient(
+            timeout=self.timeout,
+            max_attempts=self.max_attempts,
+            base_delay=float(self.values["ZHONGTAI_HTTP_BASE_DELAY_S"]),
+            max_delay=float(self.values["ZHONGTAI_HTTP_MAX_DELAY_S"]),
+            seed=seed,
+        )
 
     @property
     def overlap_s(self) -> int:

@@ -30,7 +30,7 @@ def test_each_fault_is_retried_until_it_passes(knob):
     client = HttpClient(max_attempts=40, base_delay=0.001, sleep=waits.append, seed=1)
     try:
         for _ in range(20):
-            doc, resp = client.request_json("GET", srv.url + "/x")
+            doc, _resp = client.request_json("GET", srv.url + "/x")
             assert doc["ok"] is True
         assert client.retries > 0
         assert all(w <= client.max_delay for w in waits)
