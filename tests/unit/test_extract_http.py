@@ -55,7 +55,7 @@ def test_retry_after_is_honoured():
 def test_backoff_is_exponential_with_full_jitter():
     client = HttpClient(base_delay=1.0, max_delay=100.0, seed=3)
     delays = [client._delay(a, None) for a in range(6) for _ in range(50)]
-    by_attempt = [delays[i * 50:(i + 1) * 50] for i in range(6)]
+    by_attempt = [delays[i * 50 : (i + 1) * 50] for i in range(6)]
     for a, ds in enumerate(by_attempt):
-        assert all(0 <= d <= 2 ** a for d in ds)
+        assert all(0 <= d <= 2**a for d in ds)
     assert len(set(by_attempt[5])) > 40  # jittered, not a fixed ladder

@@ -8,18 +8,31 @@ from decimal import Decimal
 from extractors.records import EntitySpec, flatten, to_landing, tombstones
 
 SPEC = EntitySpec(
-    "crm", "Deals", "id",
-    (("id", "string"), ("Amount", "decimal"), ("Closing_Date", "date"),
-     ("Modified_Time", "timestamp"), ("Stage", "string"), ("Probability", "int"),
-     ("Owner.id", "string")),
+    "crm",
+    "Deals",
+    "id",
+    (
+        ("id", "string"),
+        ("Amount", "decimal"),
+        ("Closing_Date", "date"),
+        ("Modified_Time", "timestamp"),
+        ("Stage", "string"),
+        ("Probability", "int"),
+        ("Owner.id", "string"),
+    ),
     accepted={"Stage": frozenset({"潜在", "成交"})},
     non_negative=frozenset({"Amount"}),
 )
 
 
 def _row(**kw):
-    base = {"id": "1", "Amount": 10, "Closing_Date": "2025-02-28",
-            "Modified_Time": "2025-06-30T10:11:12+08:00", "Stage": "潜在"}
+    base = {
+        "id": "1",
+        "Amount": 10,
+        "Closing_Date": "2025-02-28",
+        "Modified_Time": "2025-06-30T10:11:12+08:00",
+        "Stage": "潜在",
+    }
     return {**base, **kw}
 
 
@@ -35,13 +48,23 @@ def test_good_rows_are_typed():
 
 
 def test_time_formats_of_every_source():
-    rows = [_row(id=str(i), Modified_Time=v) for i, v in enumerate([
-        "2025-06-30T10:11:12+08:00", "2025-06-30T02:11:12Z", "2025-06-30 10:11:12",
-        "2025-06-30T10:11:12", "2025-06-30T10:11:12.123+08:00"])]
+    rows = [
+        _row(id=str(i), Modified_Time=v)
+        for i, v in enumerate(
+            [
+                "2025-06-30T10:11:12+08:00",
+                "2025-06-30T02:11:12Z",
+                "2025-06-30 10:11:12",
+                "2025-06-30T10:11:12",
+                "2025-06-30T10:11:12.123+08:00",
+            ]
+        )
+    ]
     t, q = to_landing(SPEC, rows)
     assert q == []
-    assert set(t["Modified_Time"].to_pylist()) == {dt.datetime(2025, 6, 30, 2, 11, 12,
-                                                               tzinfo=dt.UTC)}
+    assert set(t["Modified_Time"].to_pylist()) == {
+        dt.datetime(2025, 6, 30, 2, 11, 12, tzinfo=dt.UTC)
+    }
 
 
 def test_each_kind_of_bad_record_is_quarantined_and_the_rest_loads():
@@ -58,9 +81,15 @@ def test_each_kind_of_bad_record_is_quarantined_and_the_rest_loads():
     t, q = to_landing(SPEC, rows)
     assert t["id"].to_pylist() == ["ok"]
     got = {(r["record_key"], r["field"]) for r in q}
-    assert got == {("neg", "Amount"), ("day", "Closing_Date"), ("code", "Stage"),
-                   (None, "id"), ("num", "Amount"), ("ts", "Modified_Time"),
-                   ("int", "Probability")}
+    assert got == {
+        ("neg", "Amount"),
+        ("day", "Closing_Date"),
+        ("code", "Stage"),
+        (None, "id"),
+        ("num", "Amount"),
+        ("ts", "Modified_Time"),
+        ("int", "Probability"),
+    }
     reasons = {r["record_key"]: r["reason"] for r in q}
     assert reasons["neg"].startswith("negative amount")
     assert reasons["code"].startswith("unknown code")

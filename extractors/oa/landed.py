@@ -1,0 +1,81 @@
+"""What earlier runs landed for an OA entity, read back from the landing zone (for deletes).
+
+The landing zone is an append-only change log; the current state of a key is its latest
+version (by ``_extracted_at``). Delete detection needs the live keys of an entity — for child
+entities grouped by the request they belong to — and, for the request sweep, when each landed
+request was created. Read with pyarrow, vectorised: scale-1 logs are a few million rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from extractors.landing import ExtractContext
+from extractors.records import EntitySpec
+
+IMPORTED_PREFIX = "eventlog:"  # sysName of requests the event-log importer lands (specs.py)
+
+
+def latest(ctx: ExtractContext, spec: EntitySpec, columns: list[str]) -> pa.Table:
+    """The latest landed version of every key of ``spec`` (columns: key, ``columns``, ``_op``);
+    empty when nothing landed yet."""
+    folder = ctx.settings.landing / ctx.system / spec.name
+    files = sorted(str(p) for p in folder.glob("*.parquet")) if folder.exists() else []
+    cols = list(dict.fromkeys([spec.key, *columns, "_op", "_extracted_at"]))
+    if not files:
+        return pa.table({c: pa.array([], pa.string()) for c in cols[:-1]})
+    t = ds.dataset(files, format="parquet").to_table(columns=cols)
+    if t.num_rows == 0:
+        return t.drop_columns(["_extracted_at"])
+    t = t.take(pc.sort_indices(t, [(spec.key, "ascending"), ("_extracted_at", "ascending")]))
+    keys = t[spec.key].combine_chunks()
+    last = np.ones(t.num_rows, bool)
+    if t.num_rows > 1:
+        differs = pc.not_equal(keys.slice(0, t.num_rows - 1), keys.slice(1))
+        last[:-1] = differs.fill_null(True).to_numpy(zero_copy_only=False)
+    return t.filter(pa.array(last)).drop_columns(["_extracted_at"])
+
+
+def live(t: pa.Table) -> pa.Table:
+    return t.filter(pc.not_equal(t["_op"], "delete")) if t.num_rows else t
+
+
+def live_children(ctx: ExtractContext, spec: EntitySpec) -> dict[str, set[str]]:
+    """requestId → keys of the live rows of a child entity (logs, operators, a form)."""
+    t = live(latest(ctx, spec, ["requestId"]))
+    out: dict[str, set[str]] = {}
+    for k, r in zip(t[spec.key].to_pylist(), t["requestId"].to_pylist(), strict=True):
+        out.setdefault(str(r), set()).add(str(k))
+    return out
+
+
+def request_ids_created_since(
+    ctx: ExtractContext,
+    spec: EntitySpec,
+    since: dt.datetime | None,
+    workflow_ids: list[str] | None = None,
+) -> set[str]:
+    """Every request id the OA extractor ever landed (deleted ones too) created at or after
+    ``since`` (all of them when None), of the given workflows only when ``workflow_ids`` is
+    set. Requests an event-log import landed in the same table (``sysName`` ``eventlog:…``)
+    were never on the OA and are left out."""
+    folder = ctx.settings.landing / ctx.system / spec.name
+    files = sorted(str(p) for p in folder.glob("*.parquet")) if folder.exists() else []
+    if not files:
+        return set()
+    wf = "workflowBaseInfo.workflowId"
+    t = ds.dataset(files, format="parquet").to_table(
+        columns=[spec.key, "createTime", wf, "sysName"]
+    )
+    imported = pc.starts_with(t["sysName"], IMPORTED_PREFIX)
+    t = t.filter(pc.invert(pc.fill_null(imported, False)))
+    if since is not None:
+        t = t.filter(pc.fill_null(pc.greater_equal(t["createTime"], pa.scalar(since)), False))
+    if workflow_ids:
+        t = t.filter(pc.fill_null(pc.is_in(t[wf], pa.array(workflow_ids, pa.string())), False))
+    return {str(k) for k in pc.unique(t[spec.key]).to_pylist()}
