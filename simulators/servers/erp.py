@@ -244,7 +244,7 @@ class _Session:
 
 
 class _BadRequest(Exception):
-    pass
+    """A body no Kingdee envelope matches (answered in the service's error shape)."""
 
 
 def _cookies(req: Request) -> dict[str, str]:

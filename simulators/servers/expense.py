@@ -98,7 +98,7 @@ def _biz_error(message: str, code: str = ERR_PARAM) -> Response:
 
 
 class _BadParam(Exception):
-    pass
+    """A request parameter Huilianyi would reject (answered in its errorCode envelope)."""
 
 
 def _parse_local(value, name: str) -> int | None:

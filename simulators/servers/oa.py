@@ -644,6 +644,26 @@ class _Index:
         return None, fields
 
 
+def _log_entry(idx, lg: dict) -> dict:
+    """One approval-log row in the shape E9's detail and bare-array log endpoints serve."""
+    return {
+        "annexDocHtmls": "",
+        "id": _s(lg["id"]),
+        "nodeId": _s(lg["nodeid"]),
+        "nodeName": _s(lg["nodename"]),
+        "operateDate": _s(lg["operatedate"]),
+        "operateTime": _s(lg["operatetime"]),
+        "operateType": LOGTYPES.get(_s(lg["logtype"]), _s(lg["logtype"])),
+        "operatorDept": _s(idx.dept_name.get(lg["operatorDept"], lg["operatorDept"])),
+        "operatorId": _s(lg["operator"]),
+        "operatorName": _s(lg["operatorName"]),
+        "receivedPersons": _s(lg["receivedPersons"]),
+        "remark": _s(lg["remarkHtml"]),
+        "signDocHtmls": "",
+        "signWorkFlowHtmls": "",
+    }
+
+
 class OaApp(App):
     """Weaver e-cology 9 REST: dev auth, paService workflow data, HRM sync."""
 
@@ -946,24 +966,7 @@ class OaApp(App):
             tf.append(self._field(f, label, v, _DB_TYPE[kind], html, ftype, fid, order=i))
         logs = []
         for lg in idx.log_rows(row):
-            logs.append(
-                {
-                    "annexDocHtmls": "",
-                    "id": _s(lg["id"]),
-                    "nodeId": _s(lg["nodeid"]),
-                    "nodeName": _s(lg["nodename"]),
-                    "operateDate": _s(lg["operatedate"]),
-                    "operateTime": _s(lg["operatetime"]),
-                    "operateType": LOGTYPES.get(_s(lg["logtype"]), _s(lg["logtype"])),
-                    "operatorDept": _s(idx.dept_name.get(lg["operatorDept"], lg["operatorDept"])),
-                    "operatorId": _s(lg["operator"]),
-                    "operatorName": _s(lg["operatorName"]),
-                    "receivedPersons": _s(lg["receivedPersons"]),
-                    "remark": _s(lg["remarkHtml"]),
-                    "signDocHtmls": "",
-                    "signWorkFlowHtmls": "",
-                }
-            )
+            logs.append(_log_entry(idx, lg))
         data = {
             "canEdit": False,
             "canView": True,
@@ -1060,24 +1063,7 @@ class OaApp(App):
         out = []
         picked = idx.logs.take(pa.array(idx.log_perm[a + pos[:size]], pa.int64())).to_pylist()
         for lg in picked:
-            out.append(
-                {
-                    "annexDocHtmls": "",
-                    "id": _s(lg["id"]),
-                    "nodeId": _s(lg["nodeid"]),
-                    "nodeName": _s(lg["nodename"]),
-                    "operateDate": _s(lg["operatedate"]),
-                    "operateTime": _s(lg["operatetime"]),
-                    "operateType": LOGTYPES.get(_s(lg["logtype"]), _s(lg["logtype"])),
-                    "operatorDept": _s(idx.dept_name.get(lg["operatorDept"], lg["operatorDept"])),
-                    "operatorId": _s(lg["operator"]),
-                    "operatorName": _s(lg["operatorName"]),
-                    "receivedPersons": _s(lg["receivedPersons"]),
-                    "remark": _s(lg["remarkHtml"]),
-                    "signDocHtmls": "",
-                    "signWorkFlowHtmls": "",
-                }
-            )
+            out.append(_log_entry(idx, lg))
         return json_response(out)
 
     def operator_info(self, req: Request, uid: int) -> Response:

@@ -20,7 +20,7 @@ from simulators.world.workcal import DAY
 
 
 class WorldNotFound(Exception):
-    pass
+    """There is no world.json where the simulators were pointed."""
 
 
 class WorldStore:
