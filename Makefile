@@ -1,7 +1,8 @@
 # Zhongtai — the newcomer contract: `make run` and `make test` work on a fresh machine with
 # Python 3.11, git and access to the package registries. Everything else is installed here.
 #
-#   make run          generate the demo world if missing, then print its summary
+#   make run          generate the demo world if missing, extract it from the simulators,
+#                     import its bank statements and build the warehouse
 #   make test         the whole test suite (what CI runs, see .ci/run)
 #   make lint         ruff check + ruff format --check
 #   make bench-world  time a full-size world generation (budget: 120 s, 4 GiB)
@@ -37,7 +38,7 @@ WORLD_ARGS = $(if $(SCALE),--scale $(SCALE)) $(if $(SEED),--seed $(SEED)) $(if $
 .PHONY: help run test lint clean distclean bench-world ensure-uv sync
 
 help:
-	@echo "make run          generate the demo world if missing, print its summary"
+	@echo "make run          demo world -> simulators -> extract -> warehouse (data/)"
 	@echo "make test         run the test suite (what CI runs)"
 	@echo "make lint         ruff check and ruff format --check"
 	@echo "make bench-world  time a full-size (scale 1) world generation"
@@ -67,9 +68,10 @@ sync: $(VENV_STAMP)
 
 run: $(VENV_STAMP)
 	$(ZT) world generate --skip-existing $(WORLD_ARGS)
+	$(ZT) demo
 
 test: $(VENV_STAMP)
-	$(RUN) pytest -n 2
+	$(RUN) pytest -n 2 --dist loadgroup
 
 lint: $(VENV_STAMP)
 	$(RUN) ruff check .

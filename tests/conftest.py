@@ -44,3 +44,38 @@ def sources(world):
         yield {s: srv.url for s, srv in running.items()}
     finally:
         stop_sources(running)
+
+
+@pytest.fixture(scope="session")
+def warehouse(world, sources, tmp_path_factory) -> Path:
+    """The session world extracted through the simulators, its bank statements imported and
+    the warehouse built with dbt: returns ``<data>/warehouse.duckdb`` (read it read-only).
+
+    Mark tests that use it ``@pytest.mark.xdist_group("warehouse")`` so one worker builds it.
+    """
+    import shutil
+    from dataclasses import replace
+
+    from extractors.bank.importer import import_bank
+    from extractors.run import SYSTEMS
+    from extractors.run import extract as run_extract
+    from extractors.settings import ExtractSettings
+    from zhongtai.warehouse import build
+
+    data = tmp_path_factory.mktemp("warehouse")
+    urls = {
+        f"ZHONGTAI_{s.upper()}_BASE_URL": url + ("/K3Cloud/" if s == "erp" else "")
+        for s, url in sources.items()
+    }
+    urls["ZHONGTAI_CRM_ACCOUNTS_URL"] = sources["crm"]
+    settings = replace(ExtractSettings.from_env(**urls), landing=data / "landing")
+    results, _ = run_extract(list(SYSTEMS), settings=settings)
+    assert not [r for r in results if r.error], [r.error for r in results if r.error]
+    inbox = data / "inbox" / "bank"
+    shutil.copytree(world.parent / "inbox" / "bank", inbox)
+    report = import_bank([inbox], settings=settings, move=False)
+    assert report.error is None, report.error
+    lines: list[str] = []
+    res = build(data, on_line=lines.append)
+    assert res.ok, "dbt build failed:\n" + "\n".join(lines[-60:])
+    return res.warehouse

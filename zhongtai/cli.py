@@ -929,6 +929,141 @@ def import_eventlog_cmd(
     )
 
 
+@app.command("build")
+def build_cmd(
+    select: Annotated[
+        str | None,
+        typer.Option(
+            "--select", "-s", help="dbt selection, e.g. 'marts.sales' or '+fct_contracts'."
+        ),
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
+    ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Business 'today' for as-of metrics (YYYY-MM-DD); default: the newest "
+            "activity in the sources.",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary.")] = False,
+) -> None:
+    """Build the warehouse ($ZHONGTAI_DATA_DIR/warehouse.duckdb) from the landing zone with dbt:
+    seeds, staging, dimensions and marts, with every test.
+
+    Exits non-zero when a model or a test failed; the summary names them.
+    """
+    from zhongtai.warehouse import WarehouseError, build
+
+    dbt_vars = None
+    if as_of is not None:
+        dbt_vars = {"as_of_date": _parse_as_of(as_of).isoformat()}
+    console = _out()
+    try:
+        res = build(
+            select=select,
+            full_refresh=full_refresh,
+            dbt_vars=dbt_vars,
+            on_line=None
+            if quiet
+            else (lambda line: console.print(line, markup=False, highlight=False)),
+        )
+    except WarehouseError as exc:
+        _fail(str(exc))
+    console.print(_build_table(res))
+    if not res.ok:
+        _fail_build(res)
+
+
+def _build_table(res) -> Table:
+    table = Table(title=f"Warehouse build — {res.warehouse} ({res.seconds:.1f} s)")
+    for col in ("kind", "passed", "warned", "failed", "skipped"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    for kind in ("seed", "model", "test", "unit_test"):
+        if res.count(kind):
+            table.add_row(
+                kind,
+                str(res.count(kind, "success") + res.count(kind, "pass")),
+                str(res.count(kind, "warn")),
+                str(res.count(kind, "error") + res.count(kind, "fail")),
+                str(res.count(kind, "skipped")),
+            )
+    return table
+
+
+def _fail_build(res) -> NoReturn:
+    names = ", ".join(f"{n.kind} {n.name}" for n in res.failures[:10])
+    _fail(
+        "the build failed"
+        + (f": {names}" if names else f" (dbt exit code {res.returncode}); see the log above")
+        + f". dbt's log: {res.warehouse.parent / 'dbt' / 'logs' / 'dbt.log'}"
+    )
+
+
+def _marts_table(warehouse: Path) -> Table:
+    import duckdb
+
+    table = Table(title="Published marts (schema marts)")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        names = con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
+        ).fetchall()
+        for (name,) in names:
+            n = con.execute(f'select count(*) from marts."{name}"').fetchall()[0][0]
+            table.add_row(name, f"{n:,}")
+    finally:
+        con.close()
+    return table
+
+
+@app.command("demo")
+def demo_cmd(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show dbt's output.")] = False,
+) -> None:
+    """Run the whole pipeline on the demo world: serve it with the simulators, extract every
+    system, import the bank statements, build the warehouse. `make run` calls this."""
+    from zhongtai.demo import run_demo
+    from zhongtai.warehouse import WarehouseError
+
+    data = settings.data_dir()
+    _require_world(data / "world", "ZHONGTAI_DATA_DIR")
+    console = _out()
+
+    def dbt_line(line: str) -> None:
+        progress_line = " of " in line and any(w in line for w in ("OK ", "ERROR", "FAIL"))
+        if verbose or progress_line:
+            console.print(line, markup=False, highlight=False)
+
+    try:
+        with _progress_bars() as report:
+            res = run_demo(
+                data,
+                progress=lambda label, done, total: report(label, done, total or done),
+                on_line=dbt_line,
+            )
+    except WarehouseError as exc:
+        _fail(str(exc))
+    console.print(_result_table(res.extract_results, "Extraction"))
+    bank = res.bank_report
+    _say(
+        f"Bank statements: {len(bank.files)} files, {bank.loaded:,} receipts loaded, "
+        f"{bank.duplicates:,} duplicates skipped."
+    )
+    console.print(_build_table(res.build))
+    if not res.build.ok:
+        _fail_build(res.build)
+    console.print(_marts_table(res.build.warehouse))
+    _say(
+        'Query it: uv run python -c "import duckdb; print(duckdb.connect('
+        f"'{res.build.warehouse}', read_only=True).sql('from marts.dim_customers limit 5'))\""
+    )
+
+
 @app.command("extract-bench")
 def extract_bench(
     world: Annotated[
