@@ -19,8 +19,11 @@ from pathlib import Path
 
 import chinese_calendar
 
-SEED_PATH = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds" / (
-    "chinese_working_calendar.csv"
+SEED_PATH = (
+    Path(__file__).resolve().parent.parent
+    / "dbt_project"
+    / "seeds"
+    / ("chinese_working_calendar.csv")
 )
 COLUMNS = ("calendar_date", "is_workday", "is_holiday", "is_makeup_workday", "holiday_name")
 

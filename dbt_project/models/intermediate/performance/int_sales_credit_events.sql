@@ -4,18 +4,18 @@
 -- the formal contract they turn into is; their money counts as collected when claimed.
 with contracts as (
     select
-        contract_no, owner_employee_code, form_region, business_type, contract_type,
+        contract_no, owner_employee_code, form_region, business_type, is_prepayment,
         signed_date, amount, is_started, first_start_date
     from {{ ref('fct_contracts') }}
 ),
 events as (
     select 'signed' as event_type, contract_no, signed_date as event_date, amount
     from contracts
-    where signed_date is not null and contract_type <> '预付款'
+    where signed_date is not null and not coalesce(is_prepayment, false)
     union all
     select 'started', contract_no, first_start_date, amount
     from contracts
-    where is_started and first_start_date is not null and contract_type <> '预付款'
+    where is_started and first_start_date is not null and not coalesce(is_prepayment, false)
     union all
     select 'collected', contract_no, claim_date, claim_amount
     from {{ ref('int_contract_collections') }}

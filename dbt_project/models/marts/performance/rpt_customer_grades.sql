@@ -4,7 +4,7 @@
 with contracts as (
     select customer_key, amount, signed_date
     from {{ ref('fct_contracts') }}
-    where signed_date is not null and signed_date <= {{ as_of_date() }} and contract_type <> '预付款'
+    where signed_date is not null and signed_date <= {{ as_of_date() }} and not coalesce(is_prepayment, false)
 ),
 agg as (
     select customer_key, sum(amount) as contract_amount, count(*) as contract_count,

@@ -8,6 +8,8 @@ select
     "Grand_Total" as amount,
     "Account_Name.id" as crm_account_id,
     "Sales_Order.id" as crm_sales_order_id,
+    -- the lookup's display name is the ERP sales order number (the id is not filled by the sync)
+    "Sales_Order.name" as erp_order_no,
     "Contract_No" as contract_no,
     "ERP_Bill_Id" as erp_bill_id,
     "Owner.id" as owner_crm_user_id,

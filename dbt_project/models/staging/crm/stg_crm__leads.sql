@@ -1,5 +1,6 @@
--- Leads (线索). Converted leads are deleted from the Leads module by ZOHO on conversion, so
--- they are kept here (is_deleted) to measure lead → opportunity conversion.
+-- Leads (线索). ZOHO hides converted leads unless asked (converted=both) and logs deleted
+-- leads (invalid ones get cleaned up); deleted leads are kept here (is_deleted) so lead →
+-- opportunity conversion is measured over all leads.
 with src as {{ latest_versions(source('crm', 'Leads'), 'id', keep_deleted=true) }}
 select
     id as crm_lead_id,

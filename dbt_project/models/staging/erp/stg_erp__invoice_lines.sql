@@ -29,7 +29,8 @@ select
     "F_ZT_OaApplyNo" as oa_application_no,
     "FMATERIALID.FNumber" as erp_material_code,
     "FPRICEQTY" as quantity,
-    "FTAXRATE" / 100 as tax_rate,
+    -- Kingdee keeps the rate in percent (13 = 13%); a fraction here, as an exact decimal
+    cast("FTAXRATE" / 100 as decimal(9, 4)) as tax_rate,
     "FAMOUNTFOR" as amount_excl_tax,
     "FDETAILTAXAMOUNTFOR" as tax_amount,
     "FALLAMOUNTFOR" as amount_incl_tax,

@@ -7,7 +7,7 @@ select
     "FMaterialGroup.FName" as material_group,
     "FBaseUnitId.FName" as unit,
     -- Kingdee shows tax rates as text such as '13%'
-    try_cast(replace("FTaxRateId.FName", '%', '') as decimal(9, 4)) / 100 as tax_rate,
+    cast(try_cast(replace("FTaxRateId.FName", '%', '') as decimal(9, 4)) / 100 as decimal(9, 4)) as tax_rate,
     "FForbidStatus" = 'B' as is_forbidden,
     "FDocumentStatus" as document_status,
     "FModifyDate" as modified_at,

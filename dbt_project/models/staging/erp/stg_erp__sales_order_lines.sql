@@ -21,7 +21,8 @@ select
     "FQty" as quantity,
     "FPrice" as unit_price_excl_tax,
     "FTaxPrice" as unit_price_incl_tax,
-    "FEntryTaxRate" / 100 as tax_rate,
+    -- Kingdee keeps the rate in percent (13 = 13%); a fraction here, as an exact decimal
+    cast("FEntryTaxRate" / 100 as decimal(9, 4)) as tax_rate,
     "FAmount" as amount_excl_tax,
     "FTaxAmount" as tax_amount,
     "FAllAmount" as amount_incl_tax,

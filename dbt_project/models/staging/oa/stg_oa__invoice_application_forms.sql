@@ -7,7 +7,8 @@ select
     ddbh as erp_order_no,
     khmc as customer_name,
     fplx as invoice_type,
-    cast(sl as decimal(9, 4)) as tax_rate,
+    -- the form holds the rate in percent (13 = 13%); a fraction here, like the ERP's tax_rate
+    cast(sl / 100 as decimal(9, 4)) as tax_rate,
     kpje as amount_incl_tax,
     sqrq as application_date,
     _extracted_at

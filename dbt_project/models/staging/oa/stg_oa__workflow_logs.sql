@@ -15,6 +15,7 @@ select
     "remarkHtml" as remark,
     timezone('Asia/Shanghai', operatedate + cast(operatetime as time)) as acted_at,
     nullif("receivedPersonids", '') as received_person_ids,
-    nullif(agentorbyagentid, '') as agent_oa_user_id,
+    -- E9 writes -1 when nobody acted as agent
+    nullif(nullif(agentorbyagentid, ''), '-1') as agent_oa_user_id,
     _extracted_at
 from src

@@ -14,6 +14,7 @@ select
     case when operatedate is not null
         then timezone('Asia/Shanghai', operatedate + cast(operatetime as time)) end as acted_at,
     agenttype as agent_type,
-    nullif(agentorbyagentid, '') as agent_oa_user_id,
+    -- E9 writes -1 when nobody acted as agent
+    nullif(nullif(agentorbyagentid, ''), '-1') as agent_oa_user_id,
     _extracted_at
 from src
