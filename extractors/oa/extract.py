@@ -516,7 +516,8 @@ def child_pages(
         feed = run.child_feed(spec.name, since)
         changes = run.changes(since, spec.name)
         total = len(changes.for_form(form_id))
-        before = landed.live_children(ctx, spec)  # requestId -> live keys landed earlier
+        # requestId -> live keys landed earlier, for the requests this run re-fetches only
+        before = landed.live_children(ctx, spec, changes.for_form(form_id))
         rows: list[dict] = []
         gone_rows: list[dict] = []
         n_req = 0
@@ -550,7 +551,10 @@ def child_pages(
             gone = run.gone_requests(run.sweep_start(_day(anchor)))
         else:
             gone = set()
-        for rid in sorted(gone - fetched):
+        vanished = gone - fetched
+        if vanished:  # their landed children are read now: `before` covers fetched ones only
+            before = landed.live_children(ctx, spec, vanished)
+        for rid in sorted(vanished):
             gone_rows.extend({spec.key: k, "requestId": rid} for k in sorted(before.get(rid, ())))
         if gone_rows:
             yield tombstone_rows(spec, gone_rows)

@@ -9,6 +9,7 @@ request was created. Read with pyarrow, vectorised: scale-1 logs are a few milli
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 import numpy as np
 import pyarrow as pa
@@ -21,15 +22,25 @@ from extractors.records import EntitySpec
 IMPORTED_PREFIX = "eventlog:"  # sysName of requests the event-log importer lands (specs.py)
 
 
-def latest(ctx: ExtractContext, spec: EntitySpec, columns: list[str]) -> pa.Table:
+def latest(
+    ctx: ExtractContext,
+    spec: EntitySpec,
+    columns: list[str],
+    request_ids: Collection[str] | None = None,
+) -> pa.Table:
     """The latest landed version of every key of ``spec`` (columns: key, ``columns``, ``_op``);
-    empty when nothing landed yet."""
+    empty when nothing landed yet. With ``request_ids``, only rows of those requests are read
+    (filtered while scanning, so memory and time follow the requests asked for, not the size
+    of the landing zone)."""
     folder = ctx.settings.landing / ctx.system / spec.name
     files = sorted(str(p) for p in folder.glob("*.parquet")) if folder.exists() else []
     cols = list(dict.fromkeys([spec.key, *columns, "_op", "_extracted_at"]))
     if not files:
         return pa.table({c: pa.array([], pa.string()) for c in cols[:-1]})
-    t = ds.dataset(files, format="parquet").to_table(columns=cols)
+    where = None
+    if request_ids is not None:
+        where = pc.field("requestId").isin(pa.array(sorted(request_ids), pa.string()))
+    t = ds.dataset(files, format="parquet").to_table(columns=cols, filter=where)
     if t.num_rows == 0:
         return t.drop_columns(["_extracted_at"])
     t = t.take(pc.sort_indices(t, [(spec.key, "ascending"), ("_extracted_at", "ascending")]))
@@ -45,9 +56,12 @@ def live(t: pa.Table) -> pa.Table:
     return t.filter(pc.not_equal(t["_op"], "delete")) if t.num_rows else t
 
 
-def live_children(ctx: ExtractContext, spec: EntitySpec) -> dict[str, set[str]]:
-    """requestId → keys of the live rows of a child entity (logs, operators, a form)."""
-    t = live(latest(ctx, spec, ["requestId"]))
+def live_children(
+    ctx: ExtractContext, spec: EntitySpec, request_ids: Collection[str] | None = None
+) -> dict[str, set[str]]:
+    """requestId → keys of the live rows of a child entity (logs, operators, a form), for
+    ``request_ids`` only when given."""
+    t = live(latest(ctx, spec, ["requestId"], request_ids))
     out: dict[str, set[str]] = {}
     for k, r in zip(t[spec.key].to_pylist(), t["requestId"].to_pylist(), strict=True):
         out.setdefault(str(r), set()).add(str(k))
