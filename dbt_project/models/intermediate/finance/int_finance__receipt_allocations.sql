@@ -101,20 +101,7 @@ order_cash as (
     where remaining > 0 and erp_order_no is not null
 ),
 order_fifo as (
-    select
-        c.credit_id,
-        i.ar_invoice_number,
-        c.credit_date,
-        i.invoice_date,
-        least(i.run_end, c.run_end) - greatest(i.run_end - i.open_amount, c.run_end - c.remaining)
-            as applied_amount,
-        'fifo' as allocation_method,
-        'order' as fifo_pool
-    from order_cash as c
-    join order_items as i
-        on i.pool_key = c.pool_key
-        and i.run_end - i.open_amount < c.run_end
-        and c.run_end - c.remaining < i.run_end
+    {{ fifo_allocate('order_cash', 'order_items', 'order') }}
 ),
 credits_2 as (
     select c.*, c.remaining - coalesce(f.applied_amount, 0) as remaining_2
@@ -156,20 +143,7 @@ contract_cash as (
     where remaining_2 > 0 and contract_no is not null
 ),
 contract_fifo as (
-    select
-        c.credit_id,
-        i.ar_invoice_number,
-        c.credit_date,
-        i.invoice_date,
-        least(i.run_end, c.run_end) - greatest(i.run_end - i.open_amount, c.run_end - c.remaining)
-            as applied_amount,
-        'fifo' as allocation_method,
-        'contract' as fifo_pool
-    from contract_cash as c
-    join contract_items as i
-        on i.pool_key = c.pool_key
-        and i.run_end - i.open_amount < c.run_end
-        and c.run_end - c.remaining < i.run_end
+    {{ fifo_allocate('contract_cash', 'contract_items', 'contract') }}
 ),
 allocations as (
     select * from explicit where applied_amount > 0

@@ -5,9 +5,7 @@ with as_of as (
     select {{ as_of_date() }} as as_of_date
 ),
 rules as (
-    select issue_type, grace_days, amount_tolerance
-    from {{ ref('reconciliation_checks') }}
-    where check_code = 'bank_erp_receipts' and enabled
+    {{ recon_rules('bank_erp_receipts') }}
 ),
 bank as (
     select * from {{ ref('stg_bank__statements') }} where amount > 0
@@ -117,16 +115,4 @@ amount_mismatch as (
     left join contracts as co on co.contract_no = rs.contract_no
     where abs(b.amount - rs.amount) > r.amount_tolerance
 ),
-issues as (
-    select * from unclaimed
-    union all by name select * from missing_in_bank
-    union all by name select * from amount_mismatch
-)
-select
-    'bank_erp_receipts' as check_code,
-    i.*,
-    i.reference_date + r.grace_days as first_seen
-from issues as i
-join rules as r using (issue_type)
-cross join as_of as a
-where i.reference_date + r.grace_days <= a.as_of_date
+{{ recon_emit('bank_erp_receipts', ['unclaimed', 'missing_in_bank', 'amount_mismatch']) }}

@@ -5,9 +5,7 @@ with as_of as (
     select {{ as_of_date() }} as as_of_date
 ),
 rules as (
-    select issue_type, grace_days, amount_tolerance
-    from {{ ref('reconciliation_checks') }}
-    where check_code = 'oa_contracts_erp_orders' and enabled
+    {{ recon_rules('oa_contracts_erp_orders') }}
 ),
 orders as (
     select *
@@ -155,18 +153,4 @@ customer_mismatch as (
         and contract_erp_customer_code is not null
         and erp_customer_codes != [contract_erp_customer_code]
 ),
-issues as (
-    select * from contract_missing_in_oa
-    union all by name select * from contract_not_approved
-    union all by name select * from order_after_termination
-    union all by name select * from orders_exceed_contract
-    union all by name select * from customer_mismatch
-)
-select
-    'oa_contracts_erp_orders' as check_code,
-    i.*,
-    i.reference_date + r.grace_days as first_seen
-from issues as i
-join rules as r using (issue_type)
-cross join as_of as a
-where i.reference_date + r.grace_days <= a.as_of_date
+{{ recon_emit('oa_contracts_erp_orders', ['contract_missing_in_oa', 'contract_not_approved', 'order_after_termination', 'orders_exceed_contract', 'customer_mismatch']) }}

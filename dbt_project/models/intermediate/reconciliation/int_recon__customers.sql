@@ -5,9 +5,7 @@ with as_of as (
     select {{ as_of_date() }} as as_of_date
 ),
 rules as (
-    select issue_type, grace_days
-    from {{ ref('reconciliation_checks') }}
-    where check_code = 'crm_erp_customers' and enabled
+    {{ recon_rules('crm_erp_customers') }}
 ),
 crm as (
     select
@@ -193,19 +191,4 @@ duplicate_account as (
         evidence_extracted_at
     from duplicate_candidates
 ),
-issues as (
-    select * from missing_in_erp
-    union all by name select * from missing_in_crm
-    union all by name select * from code_not_synced
-    union all by name select * from name_mismatch
-    union all by name select * from tax_number_mismatch
-    union all by name select * from duplicate_account
-)
-select
-    'crm_erp_customers' as check_code,
-    i.*,
-    i.reference_date + r.grace_days as first_seen
-from issues as i
-join rules as r using (issue_type)
-cross join as_of as a
-where i.reference_date + r.grace_days <= a.as_of_date
+{{ recon_emit('crm_erp_customers', ['missing_in_erp', 'missing_in_crm', 'code_not_synced', 'name_mismatch', 'tax_number_mismatch', 'duplicate_account']) }}

@@ -8,9 +8,7 @@ with as_of as (
     select {{ as_of_date() }} as as_of_date
 ),
 rules as (
-    select issue_type, grace_days, amount_tolerance
-    from {{ ref('reconciliation_checks') }}
-    where check_code = 'oa_invoice_applications_erp_invoices' and enabled
+    {{ recon_rules('oa_invoice_applications_erp_invoices') }}
 ),
 applications as (
     select
@@ -154,17 +152,4 @@ issued_before_approval as (
     from joined
     where issued_application_no is not null and not coalesce(is_approved, false)
 ),
-issues as (
-    select * from not_issued
-    union all by name select * from amount_mismatch
-    union all by name select * from missing_in_oa
-    union all by name select * from issued_before_approval
-)
-select
-    'oa_invoice_applications_erp_invoices' as check_code,
-    i.*,
-    i.reference_date + r.grace_days as first_seen
-from issues as i
-join rules as r using (issue_type)
-cross join as_of as a
-where i.reference_date + r.grace_days <= a.as_of_date
+{{ recon_emit('oa_invoice_applications_erp_invoices', ['not_issued', 'amount_mismatch', 'missing_in_oa', 'issued_before_approval']) }}

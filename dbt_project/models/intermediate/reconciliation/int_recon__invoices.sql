@@ -5,9 +5,7 @@ with as_of as (
     select {{ as_of_date() }} as as_of_date
 ),
 rules as (
-    select issue_type, grace_days, amount_tolerance
-    from {{ ref('reconciliation_checks') }}
-    where check_code = 'crm_erp_invoices' and enabled
+    {{ recon_rules('crm_erp_invoices') }}
 ),
 erp as (
     select * from {{ ref('int_recon__erp_invoices') }}
@@ -111,16 +109,4 @@ amount_mismatch as (
         and not j.erp_is_deleted
         and abs(coalesce(j.crm_amount, 0) - j.erp_amount) > r.amount_tolerance
 ),
-issues as (
-    select * from missing_in_crm
-    union all by name select * from missing_in_erp
-    union all by name select * from amount_mismatch
-)
-select
-    'crm_erp_invoices' as check_code,
-    i.*,
-    i.reference_date + r.grace_days as first_seen
-from issues as i
-join rules as r using (issue_type)
-cross join as_of as a
-where i.reference_date + r.grace_days <= a.as_of_date
+{{ recon_emit('crm_erp_invoices', ['missing_in_crm', 'missing_in_erp', 'amount_mismatch']) }}

@@ -6,9 +6,7 @@ with as_of as (
     select {{ as_of_date() }} as as_of_date
 ),
 rules as (
-    select issue_type, grace_days, amount_tolerance
-    from {{ ref('reconciliation_checks') }}
-    where check_code = 'crm_erp_orders' and enabled
+    {{ recon_rules('crm_erp_orders') }}
 ),
 erp as (
     select * from {{ ref('int_recon__erp_orders') }}
@@ -202,19 +200,4 @@ customer_mismatch as (
     where p.crm_erp_customer_code is not null
         and p.erp_customer_codes != [p.crm_erp_customer_code]
 ),
-issues as (
-    select * from missing_in_crm
-    union all by name select * from missing_in_erp
-    union all by name select * from deleted_in_erp
-    union all by name select * from amount_mismatch
-    union all by name select * from status_mismatch
-    union all by name select * from customer_mismatch
-)
-select
-    'crm_erp_orders' as check_code,
-    i.*,
-    i.reference_date + r.grace_days as first_seen
-from issues as i
-join rules as r using (issue_type)
-cross join as_of as a
-where i.reference_date + r.grace_days <= a.as_of_date
+{{ recon_emit('crm_erp_orders', ['missing_in_crm', 'missing_in_erp', 'deleted_in_erp', 'amount_mismatch', 'status_mismatch', 'customer_mismatch']) }}

@@ -6,9 +6,7 @@ with as_of as (
     select {{ as_of_date() }} as as_of_date
 ),
 rules as (
-    select issue_type, grace_days, amount_tolerance
-    from {{ ref('reconciliation_checks') }}
-    where check_code = 'oa_claims_erp_receipts' and enabled
+    {{ recon_rules('oa_claims_erp_receipts') }}
 ),
 claims as (
     select
@@ -142,17 +140,4 @@ reference_mismatch as (
         or p.claim_contract_no is distinct from p.contract_no
         or p.claim_invoice_number is distinct from p.invoice_number
 ),
-issues as (
-    select * from not_booked
-    union all by name select * from missing_in_oa
-    union all by name select * from amount_mismatch
-    union all by name select * from reference_mismatch
-)
-select
-    'oa_claims_erp_receipts' as check_code,
-    i.*,
-    i.reference_date + r.grace_days as first_seen
-from issues as i
-join rules as r using (issue_type)
-cross join as_of as a
-where i.reference_date + r.grace_days <= a.as_of_date
+{{ recon_emit('oa_claims_erp_receipts', ['not_booked', 'missing_in_oa', 'amount_mismatch', 'reference_mismatch']) }}
