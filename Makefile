@@ -71,7 +71,7 @@ run: $(VENV_STAMP)
 	$(ZT) demo
 
 test: $(VENV_STAMP)
-	$(RUN) pytest -n 2 --dist loadgroup
+	ZHONGTAI_UV="$(UV)" $(RUN) pytest -n 2 --dist loadgroup
 
 lint: $(VENV_STAMP)
 	$(RUN) ruff check .

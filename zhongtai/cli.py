@@ -1026,7 +1026,8 @@ def demo_cmd(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show dbt's output.")] = False,
 ) -> None:
     """Run the whole pipeline on the demo world: serve it with the simulators, extract every
-    system, import the bank statements, build the warehouse. `make run` calls this."""
+    system, import the bank statements, build the warehouse and publish its marts.
+    `make run` calls this."""
     from zhongtai.demo import run_demo
     from zhongtai.warehouse import WarehouseError
 
@@ -1059,9 +1060,73 @@ def demo_cmd(
         _fail_build(res.build)
     console.print(_marts_table(res.build.warehouse))
     _say(
-        'Query it: uv run python -c "import duckdb; print(duckdb.connect('
-        f"'{res.build.warehouse}', read_only=True).sql('from marts.dim_customers limit 5'))\""
+        f"Published to {res.published.path} (serving/current points at it). Query it: "
+        'uv run zhongtai sql "from marts.rpt_leadership_kpis where is_company_total limit 5"'
     )
+
+
+@app.command("publish")
+def publish_cmd(
+    keep: Annotated[
+        int, typer.Option("--keep", min=1, help="How many publishes to keep in serving/.")
+    ] = 5,
+) -> None:
+    """Publish the warehouse's marts as a new read-only serving file and point
+    $ZHONGTAI_DATA_DIR/serving/current at it (blue/green: readers never see half a publish)."""
+    from zhongtai.serving import ServingError, publish
+
+    try:
+        pub = publish(keep=keep)
+    except ServingError as exc:
+        _fail(str(exc))
+    _say(
+        f"Published {len(pub.tables)} tables ({sum(pub.tables.values()):,} rows) to {pub.path}; "
+        f"serving/current points at it."
+        + (f" Removed {len(pub.pruned)} older publish(es)." if pub.pruned else "")
+    )
+
+
+@app.command("sql")
+def sql_cmd(
+    query: Annotated[str, typer.Argument(help="A SQL query over the published marts.")],
+    max_rows: Annotated[
+        int, typer.Option("--max-rows", min=1, help="Rows to print (the total is reported).")
+    ] = 50,
+) -> None:
+    """Query the current publish read-only, e.g.
+    zhongtai sql "from marts.rpt_leadership_kpis where is_company_total limit 5"."""
+    from zhongtai.serving import ServingError, connect, current_path
+
+    try:
+        con = connect()
+    except ServingError as exc:
+        _fail(str(exc))
+    try:
+        cur = con.cursor()
+        try:
+            rel = cur.execute(query)
+        except duckdb_error() as exc:
+            _fail(f"the query failed: {exc}")
+        columns = [d[0] for d in rel.description or []]
+        rows = rel.fetchall()
+    finally:
+        con.close()
+    table = Table(title=f"{current_path().name}")
+    for c in columns:
+        table.add_column(c)
+    for r in rows[:max_rows]:
+        table.add_row(*["" if v is None else str(v) for v in r])
+    _out().print(table)
+    if len(rows) > max_rows:
+        _say(f"showing {max_rows:,} of {len(rows):,} rows (--max-rows to see more).")
+    else:
+        _say(f"{len(rows):,} row{'s' if len(rows) != 1 else ''}.")
+
+
+def duckdb_error() -> type[Exception]:
+    import duckdb
+
+    return duckdb.Error
 
 
 @app.command("extract-bench")

@@ -1,4 +1,5 @@
-"""The demo pipeline behind ``make run``: serve the synthetic world, extract, import, build.
+"""The demo pipeline behind ``make run``: serve the synthetic world, extract, import, build,
+publish.
 
 The simulators run in this process on free ports and the extractors are pointed at them, so
 the demo never collides with a ``zhongtai sources serve`` the user left running, nor with the
@@ -19,6 +20,7 @@ class DemoResult:
     extract_results: list
     bank_report: object
     build: object
+    published: object | None = None  # a zhongtai.serving.Publish when the build passed
 
 
 def run_demo(
@@ -31,6 +33,7 @@ def run_demo(
     from extractors.run import extract as run_extract
     from extractors.settings import ExtractSettings
     from simulators.servers.sources import start_sources, stop_sources
+    from zhongtai.serving import publish
     from zhongtai.warehouse import build
 
     data = (data or zt.data_dir()).resolve()
@@ -48,4 +51,5 @@ def run_demo(
         stop_sources(running)
     bank = import_bank([data / "inbox" / "bank"], settings=settings, progress=progress)
     res = build(data, on_line=on_line)
-    return DemoResult(results, bank, res)
+    published = publish(res.warehouse, data) if res.ok else None
+    return DemoResult(results, bank, res, published)

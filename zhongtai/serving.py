@@ -1,0 +1,143 @@
+"""Blue/green publishing of the marts, and read-only access to the current publish.
+
+``publish`` copies schema ``marts`` of the warehouse (with every table and column comment)
+into a new, uniquely named DuckDB file under ``<data>/serving/`` written in the v1.4 storage
+format (so DuckDB 1.x tools and BI drivers can open it), then atomically repoints the symlink
+``<data>/serving/current`` at it and deletes all but the newest ``keep`` publishes. Readers
+resolve the link and open the file it names: a new publish is a new path, so DuckDB's
+per-path instance cache can never serve stale data, and a reader never sees half a publish.
+
+Only the publish step writes here; the warehouse is opened read-only (the build must be over).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from zhongtai import settings
+
+STORAGE_VERSION = "v1.4.0"
+POINTER = "current"
+PREFIX = "zhongtai-"
+
+
+class ServingError(RuntimeError):
+    """Publishing or reading the serving file failed; the message says what to do."""
+
+
+@dataclass
+class Publish:
+    path: Path
+    tables: dict[str, int]  # table -> rows
+    published_at: dt.datetime
+    pruned: list[Path]
+
+
+def serving_dir(data: Path | None = None) -> Path:
+    return (data or settings.data_dir()).resolve() / "serving"
+
+
+def current_path(data: Path | None = None) -> Path:
+    """The file the ``current`` pointer names; ServingError when nothing was published."""
+    link = serving_dir(data) / POINTER
+    if not link.is_symlink() and not link.exists():
+        raise ServingError(
+            f"nothing is published yet ({link} does not exist): build the warehouse and run "
+            "`zhongtai publish` (make run does both)."
+        )
+    target = link.resolve()
+    if not target.exists():
+        raise ServingError(f"{link} points at {target}, which is gone: run `zhongtai publish`.")
+    return target
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def publish(warehouse: Path | None = None, data: Path | None = None, keep: int = 5) -> Publish:
+    """Copy ``marts`` into a new serving file and point ``serving/current`` at it."""
+    if keep < 1:
+        raise ServingError(f"keep must be at least 1 (got {keep}).")
+    data = (data or settings.data_dir()).resolve()
+    warehouse = (warehouse or data / "warehouse.duckdb").resolve()
+    if not warehouse.exists():
+        raise ServingError(f"no warehouse at {warehouse}: run `zhongtai build` first.")
+    out_dir = serving_dir(data)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC)
+    name = f"{PREFIX}{now.strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:6]}.duckdb"
+    tmp = out_dir / (name + ".partial")
+    con = duckdb.connect()
+    tables: dict[str, int] = {}
+    try:
+        try:
+            con.execute(f"attach {_lit(str(warehouse))} as w (read_only)")
+        except duckdb.IOException as exc:
+            raise ServingError(
+                f"cannot open {warehouse} read-only ({exc}); is a build still running?"
+            ) from exc
+        con.execute(f"attach {_lit(str(tmp))} as s (storage_version '{STORAGE_VERSION}')")
+        con.execute("create schema s.marts")
+        rows = con.execute(
+            "select table_name, comment from duckdb_tables() "
+            "where database_name = 'w' and schema_name = 'marts' order by table_name"
+        ).fetchall()
+        if not rows:
+            raise ServingError(f"{warehouse} has no marts: run `zhongtai build` first.")
+        for table, comment in rows:
+            con.execute(f"create table s.marts.{_q(table)} as from w.marts.{_q(table)}")
+            if comment:
+                con.execute(f"comment on table s.marts.{_q(table)} is {_lit(comment)}")
+            tables[table] = con.execute(f"select count(*) from s.marts.{_q(table)}").fetchall()[0][
+                0
+            ]
+        for table, column, comment in con.execute(
+            "select table_name, column_name, comment from duckdb_columns() "
+            "where database_name = 'w' and schema_name = 'marts' and coalesce(comment, '') <> ''"
+        ).fetchall():
+            con.execute(f"comment on column s.marts.{_q(table)}.{_q(column)} is {_lit(comment)}")
+        con.execute(
+            "create table s.marts._publish as select ? as published_at, ? as warehouse, "
+            "? as table_count, ? as row_count",
+            [now, str(warehouse), len(tables), sum(tables.values())],
+        )
+        con.execute("detach s")
+    except BaseException:
+        con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
+    final = out_dir / name
+    os.replace(tmp, final)
+    # atomically repoint: a new symlink under a temporary name replaces the old one
+    link_tmp = out_dir / f".{POINTER}.{uuid.uuid4().hex[:6]}"
+    link_tmp.symlink_to(final.name)
+    os.replace(link_tmp, out_dir / POINTER)
+    pruned = []
+    published = sorted(out_dir.glob(f"{PREFIX}*.duckdb"), key=lambda p: p.name)
+    for old in published[:-keep]:
+        if old != final:
+            old.unlink(missing_ok=True)
+            pruned.append(old)
+    return Publish(final, tables, now, pruned)
+
+
+def connect(data: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only, hardened connection on the current publish: no file or network access
+    beyond it, configuration locked. Use a cursor per request and fetch results fully."""
+    path = current_path(data)
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+    return con
