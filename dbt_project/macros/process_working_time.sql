@@ -1,5 +1,5 @@
 {#-
-  Working time on the Chinese working calendar (issue 7, docs/decisions_process.md).
+  Working time on the Chinese working calendar (issue 7, docs/decisions.md).
 
   Working hours: var('process_working_hours'), a list of [start, end] local times, the same
   on every working day; default [['09:00', '12:00'], ['13:00', '18:00']] (8 h a day).

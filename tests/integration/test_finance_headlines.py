@@ -6,7 +6,7 @@ collected per region.
 The truth side reads only the materialised world (``world/<system>/<entity>.parquet``, each
 source's state on the as-of date), the generator's organisation model and the list of records
 planted as malformed (which the extractors rightly quarantine). It re-implements the
-definitions of docs/decisions_finance.md in plain Python, sequentially:
+definitions of docs/decisions.md in plain Python, sequentially:
 
 - an invoice counts when audited and dated on or before the as-of date; a red-letter invoice
   nets against the blue invoice it names; an AR item is a blue invoice (or a red one whose

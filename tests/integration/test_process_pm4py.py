@@ -6,7 +6,7 @@ second) are imported with ``zhongtai import eventlog``'s importer into a copy of
 warehouse's landing zone (an extracted scale-0.01 world) and the process marts are built on
 top. Then, in calendar time, each case's throughput must equal PM4Py's
 ``get_all_case_durations`` and each directly-follows edge's count, mean and median must equal
-PM4Py's performance DFG, within one second (docs/decisions_process.md "PM4Py agreement").
+PM4Py's performance DFG, within one second (docs/decisions.md "PM4Py agreement").
 
 PM4Py is AGPL and a test-only dependency: only this module imports it.
 """

@@ -3,7 +3,7 @@
 -- action before it in the report happened (the report's creation for the first submission).
 -- A withdrawal (撤回, logged at 提交) ends the wait at the first leader step; reports still
 -- in approval get one open task at the step their status and last action point to.
--- See docs/decisions_process.md "Expense tasks".
+-- See docs/decisions.md "Expense tasks".
 with reports as materialized (
     select
         expense_report_oid,

@@ -3,7 +3,7 @@
 -- with the action read from the approval log, plus the node visits a withdrawal removed from
 -- the OA (E9 deletes the pending handlers' rows; they are rebuilt from the submit and 撤回
 -- log rows). Imported event logs: one task per activity instance (its operator row).
--- See docs/decisions_process.md "OA tasks" and "Imported event logs".
+-- See docs/decisions.md "OA tasks" and "Imported event logs".
 with requests as materialized (
     select oa_request_id, source_system
     from {{ ref('stg_oa__workflow_requests') }}

@@ -1,6 +1,6 @@
 -- Every task of every process in one shape — OA workflows, imported event logs and expense
 -- approvals: one row per handler and node visit (cc excluded), arrived / acted instants, the
--- action that ended it, and the order PM4Py would give it (see docs/decisions_process.md).
+-- action that ended it, and the order PM4Py would give it (see docs/decisions.md).
 with oa as (
     select
         task_id,

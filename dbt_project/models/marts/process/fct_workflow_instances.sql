@@ -1,7 +1,7 @@
 -- One row per workflow instance — OA workflow request, expense report, imported event-log
 -- case — with its throughput (submitted → finished) in calendar and working time, outcome,
 -- rework, first-time-right, variant, SLA and long-running flags. Definitions:
--- docs/decisions_process.md.
+-- docs/decisions.md.
 {%- set day_s = process_workday_seconds() %}
 with as_of as (
     select

@@ -1,7 +1,7 @@
 -- One row per task: a handler at a node visit of a workflow instance (OA workflows, expense
 -- approvals, imported event logs), cc excluded. Waiting time arrived → acted in calendar and
 -- working time, the SLA target in force when the node was entered, and the behaviour flags.
--- Definitions: docs/decisions_process.md. Set-based throughout: working time is an
+-- Definitions: docs/decisions.md. Set-based throughout: working time is an
 -- expression (process_working_clock), per-instance logic uses the integer instance_no.
 with as_of as (
     select

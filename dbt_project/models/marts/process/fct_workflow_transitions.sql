@@ -3,7 +3,7 @@
 -- completion). Flow time = the next task's start − this task's completion, where a task's
 -- start is its observed start (imported logs with lifecycle start / a start column) and
 -- otherwise its completion — the rule that makes the mean and median per edge equal PM4Py's
--- discover_performance_dfg (docs/decisions_process.md "PM4Py agreement").
+-- discover_performance_dfg (docs/decisions.md "PM4Py agreement").
 with tasks as (
     select
         t.task_id,

@@ -3,7 +3,7 @@
 -- calendar hours), total delay contribution (overlap counted once) with its share and rank,
 -- SLA breach rate, return rate, first-time-right and after-hours share. Measured tasks:
 -- acted on, not a draft, not automated (auto-approvals are counted apart).
--- Definitions: docs/decisions_process.md.
+-- Definitions: docs/decisions.md.
 {%- set dimensions = {
     'workflow_type': {'keys': ['source_system', 'workflow_type'], 'null': ['node_id', 'handler_key', 'department_key']},
     'node': {'keys': ['source_system', 'workflow_type', 'node_id'], 'null': ['handler_key', 'department_key']},

@@ -2,7 +2,7 @@
 -- finished (by outcome), open at the month's end, throughput of those finished (mean / p50 /
 -- p90, calendar and working hours), first-time-right, returns, SLA, long-running, automation
 -- and after-hours shares. Months run from the type's first submission to the as-of month (or its last activity).
--- Definitions: docs/decisions_process.md.
+-- Definitions: docs/decisions.md.
 with as_of as (
     select cast(date_trunc('month', {{ as_of_date() }}) as date) as as_of_month
 ),
