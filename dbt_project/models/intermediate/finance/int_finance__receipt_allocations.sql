@@ -76,32 +76,8 @@ items_1 as (
     ) as e using (ar_invoice_number)
 ),
 -- pass 2: FIFO over the named order's invoices ---------------------------------------------
-order_items as (
-    select
-        ar_invoice_number,
-        erp_order_no as pool_key,
-        invoice_date,
-        open_amount,
-        sum(open_amount) over (
-            partition by erp_order_no order by invoice_date, ar_invoice_number rows unbounded preceding
-        ) as run_end
-    from items_1
-    where open_amount > 0 and erp_order_no is not null
-),
-order_cash as (
-    select
-        credit_id,
-        erp_order_no as pool_key,
-        credit_date,
-        remaining,
-        sum(remaining) over (
-            partition by erp_order_no order by credit_date, credit_id rows unbounded preceding
-        ) as run_end
-    from credits_1
-    where remaining > 0 and erp_order_no is not null
-),
 order_fifo as (
-    {{ fifo_allocate('order_cash', 'order_items', 'order') }}
+    {{ fifo_allocate('credits_1', 'remaining', 'items_1', 'open_amount', 'erp_order_no', 'order') }}
 ),
 credits_2 as (
     select c.*, c.remaining - coalesce(f.applied_amount, 0) as remaining_2
@@ -118,32 +94,8 @@ items_2 as (
     ) as f using (ar_invoice_number)
 ),
 -- pass 3: FIFO over the contract's invoices ------------------------------------------------
-contract_items as (
-    select
-        ar_invoice_number,
-        contract_no as pool_key,
-        invoice_date,
-        open_amount_2 as open_amount,
-        sum(open_amount_2) over (
-            partition by contract_no order by invoice_date, ar_invoice_number rows unbounded preceding
-        ) as run_end
-    from items_2
-    where open_amount_2 > 0 and contract_no is not null
-),
-contract_cash as (
-    select
-        credit_id,
-        contract_no as pool_key,
-        credit_date,
-        remaining_2 as remaining,
-        sum(remaining_2) over (
-            partition by contract_no order by credit_date, credit_id rows unbounded preceding
-        ) as run_end
-    from credits_2
-    where remaining_2 > 0 and contract_no is not null
-),
 contract_fifo as (
-    {{ fifo_allocate('contract_cash', 'contract_items', 'contract') }}
+    {{ fifo_allocate('credits_2', 'remaining_2', 'items_2', 'open_amount_2', 'contract_no', 'contract') }}
 ),
 allocations as (
     select * from explicit where applied_amount > 0
