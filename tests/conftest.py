@@ -79,3 +79,18 @@ def warehouse(world, sources, tmp_path_factory) -> Path:
     res = build(data, on_line=lines.append)
     assert res.ok, "dbt build failed:\n" + "\n".join(lines[-60:])
     return res.warehouse
+
+
+@pytest.fixture(scope="session")
+def served(warehouse, tmp_path_factory) -> Path:
+    """A data folder whose ``serving/current`` holds a publish of the session warehouse (the
+    portal reads only this). Returns the data folder; point ``ZHONGTAI_DATA_DIR`` at it.
+
+    Tests using it share the warehouse's xdist group: mark them
+    ``@pytest.mark.xdist_group("warehouse")``.
+    """
+    from zhongtai.serving import publish
+
+    data = tmp_path_factory.mktemp("served")
+    publish(warehouse, data)
+    return data
