@@ -1,10 +1,15 @@
 # Zhongtai — the newcomer contract: `make run` and `make test` work on a fresh machine with
 # Python 3.11, git and access to the package registries. Everything else is installed here.
 #
-#   make run          generate the demo world if missing, extract it from the simulators,
-#                     import its bank statements and build the warehouse
+#   make run          the pipeline on the demo world (generated if missing): simulators ->
+#                     extract -> import -> build -> check -> publish; then the portal and the
+#                     Dagster UI in the foreground (Ctrl-C stops them)
+#   make pipeline     the same job without the UIs; exit 0 on success, non-zero on failure
+#   make dev          the Dagster UI with schedules and sensors running against the simulators
+#   make portal       only the portal, on the current publish
 #   make test         the whole test suite (what CI runs, see .ci/run)
 #   make lint         ruff check + ruff format --check
+#   make bench        pipeline from empty and one incremental day at scale 1, and the portal
 #   make bench-world  time a full-size world generation (budget: 120 s, 4 GiB)
 #   make clean        remove data/ and caches (keeps .venv)
 #   make distclean    clean, and remove .venv too
@@ -35,11 +40,16 @@ ZT = $(RUN) zhongtai
 VENV_STAMP := .venv/.synced
 WORLD_ARGS = $(if $(SCALE),--scale $(SCALE)) $(if $(SEED),--seed $(SEED)) $(if $(AS_OF),--as-of $(AS_OF))
 
-.PHONY: help run test lint clean distclean bench-world ensure-uv sync
+.PHONY: help run pipeline dev portal test lint clean distclean bench bench-world ensure-uv sync \
+  browsers
 
 help:
-	@echo "make run          demo world -> simulators -> extract -> warehouse (data/)"
+	@echo "make run          pipeline on the demo world, then the portal + Dagster UI (Ctrl-C stops)"
+	@echo "make pipeline     extract -> import -> build -> check -> publish, no UIs"
+	@echo "make dev          Dagster UI with schedules and sensors, against the simulators"
+	@echo "make portal       the portal on the current publish"
 	@echo "make test         run the test suite (what CI runs)"
+	@echo "make bench        time the pipeline (from empty, one day later) and the portal pages"
 	@echo "make lint         ruff check and ruff format --check"
 	@echo "make bench-world  time a full-size (scale 1) world generation"
 	@echo "make clean        remove data/ and caches (keeps .venv)"
@@ -66,12 +76,36 @@ $(VENV_STAMP): uv.lock pyproject.toml | ensure-uv
 
 sync: $(VENV_STAMP)
 
-run: $(VENV_STAMP)
+pipeline: $(VENV_STAMP)
 	$(ZT) world generate --skip-existing $(WORLD_ARGS)
-	$(ZT) demo
+	$(ZT) pipeline
 
-test: $(VENV_STAMP)
+run: pipeline
+	$(ZT) up
+
+dev: $(VENV_STAMP)
+	$(ZT) world generate --skip-existing $(WORLD_ARGS)
+	$(ZT) up --simulators --automation --no-portal
+
+portal: $(VENV_STAMP)
+	$(ZT) portal serve
+
+# Debian's chromium for the browser tests (Playwright's own browser download needs more than
+# the package registries). Idempotent: nothing happens when it is there.
+browsers:
+	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "chromium is missing and there is no apt-get: install Chromium yourself; the browser tests skip without it." >&2; exit 0; fi; \
+	SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
+	  || { echo "could not install chromium with apt-get; the browser tests will skip." >&2; exit 0; }
+
+test: $(VENV_STAMP) browsers
 	ZHONGTAI_UV="$(UV)" $(RUN) pytest -n 2 --dist loadgroup
+
+bench: $(VENV_STAMP)
+	$(ZT) pipeline-bench --scale 1
+	ZHONGTAI_DATA_DIR=data/bench $(ZT) portal bench
 
 lint: $(VENV_STAMP)
 	$(RUN) ruff check .

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.imports import bank_import_job, bank_inbox_sensor, bank_statements
+from orchestration.defs.imports import (
+    bank_import_job,
+    bank_inbox_sensor,
+    bank_statements,
+    event_logs,
+    eventlog_import_job,
+    eventlog_inbox_sensor,
+)
 from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.publish import build_publish_asset
 from orchestration.defs.schedules import build_schedules, incremental_job, nightly_job
@@ -26,12 +33,13 @@ def build_definitions(data: Path | None = None) -> dg.Definitions:
         assets=[
             *ingest_assets,
             bank_statements,
+            event_logs,
             dbt_assets_def,
             build_publish_asset(dbt_assets_def),
         ],
-        jobs=[bank_import_job, incremental_job, nightly_job],
+        jobs=[bank_import_job, eventlog_import_job, incremental_job, nightly_job],
         schedules=build_schedules(),
-        sensors=[bank_inbox_sensor],
+        sensors=[bank_inbox_sensor, eventlog_inbox_sensor],
         resources={"dbt": dbt_resource(project)},
     )
 

@@ -13,6 +13,7 @@ Only the publish step writes here; the warehouse is opened read-only (the build 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import uuid
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from zhongtai import settings
 STORAGE_VERSION = "v1.4.0"
 POINTER = "current"
 PREFIX = "zhongtai-"
+LOG = "publish_log.jsonl"
 
 
 class ServingError(RuntimeError):
@@ -65,8 +67,17 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def publish(warehouse: Path | None = None, data: Path | None = None, keep: int = 5) -> Publish:
-    """Copy ``marts`` into a new serving file and point ``serving/current`` at it."""
+def publish(
+    warehouse: Path | None = None,
+    data: Path | None = None,
+    keep: int = 5,
+    extra: dict[str, object] | None = None,
+) -> Publish:
+    """Copy ``marts`` into a new serving file and point ``serving/current`` at it.
+
+    ``extra``: more tables for the publish's ``marts`` schema, name → pandas DataFrame (the
+    pipeline adds ``dq_check_results``, the quality checks this publish passed).
+    """
     if keep < 1:
         raise ServingError(f"keep must be at least 1 (got {keep}).")
     data = (data or settings.data_dir()).resolve()
@@ -107,6 +118,11 @@ def publish(warehouse: Path | None = None, data: Path | None = None, keep: int =
             "where database_name = 'w' and schema_name = 'marts' and coalesce(comment, '') <> ''"
         ).fetchall():
             con.execute(f"comment on column s.marts.{_q(table)}.{_q(column)} is {_lit(comment)}")
+        for table, frame in (extra or {}).items():
+            con.register("_extra", frame)
+            con.execute(f"create table s.marts.{_q(table)} as from _extra")
+            con.unregister("_extra")
+            tables[table] = len(frame)
         con.execute(
             "create table s.marts._publish as select ? as published_at, ? as warehouse, "
             "? as table_count, ? as row_count",
@@ -130,7 +146,37 @@ def publish(warehouse: Path | None = None, data: Path | None = None, keep: int =
         if old != final:
             old.unlink(missing_ok=True)
             pruned.append(old)
+    _log(data, {"outcome": "published", "file": final.name, "rows": sum(tables.values())})
     return Publish(final, tables, now, pruned)
+
+
+def _log(data: Path, event: dict) -> None:
+    """Append one line to ``serving/publish_log.jsonl``: every publish and every blocked one."""
+    out = serving_dir(data)
+    out.mkdir(parents=True, exist_ok=True)
+    event = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **event}
+    with (out / LOG).open("a", encoding="utf-8") as f:
+        f.write(json.dumps(event, ensure_ascii=False) + "\n")
+
+
+def record_blocked(data: Path | None, reason: str, run_id: str | None = None) -> None:
+    """Record that a pipeline run did not publish, and why; the previous publish keeps
+    serving."""
+    data = (data or settings.data_dir()).resolve()
+    try:
+        current = current_path(data).name
+    except ServingError:
+        current = None
+    _log(data, {"outcome": "blocked", "reason": reason, "run_id": run_id, "serving": current})
+
+
+def publish_log(data: Path | None = None, last: int = 20) -> list[dict]:
+    """The newest ``last`` publish-log events, newest first."""
+    path = serving_dir(data) / LOG
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()[-last:]
+    return [json.loads(line) for line in reversed(lines) if line.strip()]
 
 
 def connect(data: Path | None = None) -> duckdb.DuckDBPyConnection:

@@ -38,3 +38,9 @@ def inbox_dir() -> Path:
 
 def bank_inbox_dir() -> Path:
     return inbox_dir() / "bank"
+
+
+def eventlog_inbox_dir() -> Path:
+    """Event logs dropped here are imported by Dagster's sensor, one process per file (the
+    process name is the file name without its .csv / .xes / .xes.gz suffix)."""
+    return inbox_dir() / "eventlog"

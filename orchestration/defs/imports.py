@@ -92,3 +92,115 @@ def bank_inbox_sensor(context: dg.SensorEvaluationContext):
     context.update_cursor(cursor)
     if not new:
         yield dg.SkipReason(f"no new file in {settings.bank_inbox_dir()}")
+
+
+# --- event logs -------------------------------------------------------------------------------
+
+EVENTLOG_KEY = dg.AssetKey(["landing", "eventlog", "imports"])
+EVENTLOG_OP = "landing__eventlog__imports"
+EVENTLOG_SUFFIXES = (".csv", ".xes", ".xes.gz")
+
+
+class EventLogImportConfig(dg.Config):
+    """One event log file and its column mapping (defaults: the XES attribute names)."""
+
+    path: str
+    name: str = Field(default="", description="Process name; empty: the file name's stem.")
+    case_col: str = "case:concept:name"
+    activity_col: str = "concept:name"
+    timestamp_col: str = "time:timestamp"
+    resource_col: str = "org:resource"
+    group_col: str = "org:group"
+    lifecycle_col: str = "lifecycle:transition"
+    start_col: str = "start_timestamp"
+
+
+def process_name(path: Path) -> str:
+    """``采购审批.xes.gz`` → ``采购审批``."""
+    name = path.name
+    for suffix in sorted(EVENTLOG_SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def eventlog_files(inbox: Path) -> list[Path]:
+    if not inbox.is_dir():
+        return []
+    return sorted(
+        p
+        for p in inbox.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.name.lower().endswith(EVENTLOG_SUFFIXES)
+    )
+
+
+@dg.asset(key=EVENTLOG_KEY, group_name=GROUP, kinds={"python", "parquet"})
+def event_logs(context: dg.AssetExecutionContext, config: EventLogImportConfig):
+    """Process event logs (CSV, XES, XES.gz) imported into the OA workflow landing tables
+    (`zhongtai import eventlog`); the process-efficiency marts treat each like an OA workflow
+    whose type is the process name."""
+    from extractors.eventlog import import_eventlog
+    from extractors.eventlog.importer import EventLogError
+
+    path = Path(config.path)
+    if not path.is_file():
+        context.log.info(f"{path} is gone (already imported and moved to processed/?)")
+        return dg.MaterializeResult(metadata={"events": 0})
+    name = config.name or process_name(path)
+    try:
+        rep = import_eventlog(
+            path,
+            name,
+            case_col=config.case_col,
+            activity_col=config.activity_col,
+            timestamp_col=config.timestamp_col,
+            resource_col=config.resource_col,
+            group_col=config.group_col,
+            lifecycle_col=config.lifecycle_col,
+            start_col=config.start_col,
+        )
+    except EventLogError as e:
+        raise dg.Failure(
+            description=(
+                f"landing/eventlog/imports: {path.name} could not be imported: {e}. What to "
+                "do: fix the file or give its column names in the run config (case_col, "
+                "activity_col, timestamp_col …; `zhongtai import eventlog --help`), then "
+                "re-run; the file stays in the inbox until it imports."
+            )
+        ) from e
+    processed = path.parent / "processed"
+    processed.mkdir(exist_ok=True)
+    path.rename(processed / path.name)
+    return dg.MaterializeResult(
+        metadata={
+            "process": name,
+            "events": rep.events,
+            "cases": rep.cases,
+            "quarantined": rep.quarantined,
+            "seconds": round(rep.seconds, 2),
+        }
+    )
+
+
+eventlog_import_job = dg.define_asset_job(
+    "eventlog_import", selection=dg.AssetSelection.assets(EVENTLOG_KEY)
+)
+
+
+@dg.sensor(
+    name="eventlog_inbox_sensor",
+    job=eventlog_import_job,
+    minimum_interval_seconds=30,
+    default_status=default_sensor_status(),
+    description="One event-log import run per new file in <data>/inbox/eventlog/.",
+)
+def eventlog_inbox_sensor(context: dg.SensorEvaluationContext):
+    inbox = settings.eventlog_inbox_dir()
+    files = eventlog_files(inbox)
+    for path in files:
+        yield dg.RunRequest(
+            run_key=run_key(path),
+            run_config={"ops": {EVENTLOG_OP: {"config": {"path": str(path.resolve())}}}},
+        )
+    if not files:
+        yield dg.SkipReason(f"no event log in {inbox}")

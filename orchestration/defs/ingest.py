@@ -12,6 +12,8 @@ import dagster as dg
 from extractors.landing import EntityResult
 from extractors.run import SYSTEMS, extract, protocol
 
+from . import DAILY_FRESHNESS
+
 GROUP = "ingest"
 RETRY = dg.RetryPolicy(
     max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
@@ -65,6 +67,7 @@ def system_assets(system: str) -> dg.AssetsDefinition:
             asset_key(system, e),
             group_name=GROUP,
             kinds={"python", "parquet"},
+            freshness_policy=DAILY_FRESHNESS,
             description=f"{system} {e} landed as Parquet by `zhongtai extract --system {system}`.",
         )
         for e in entities(system)

@@ -18,7 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from zhongtai import warehouse
 
-from . import WAREHOUSE_POOL
+from . import DAILY_FRESHNESS, KEY_MARTS, WAREHOUSE_POOL
 
 DBT_OP = "dbt_warehouse"
 
@@ -35,6 +35,12 @@ class ZhongtaiDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return group_name(dbt_resource_props)
+
+    def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if spec.key.path[-1] in KEY_MARTS and spec.key.path[0] == "marts":
+            spec = spec.replace_attributes(freshness_policy=DAILY_FRESHNESS)
+        return spec
 
 
 def group_name(props: Mapping[str, Any]) -> str:
