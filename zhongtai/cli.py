@@ -1021,18 +1021,30 @@ def _marts_table(warehouse: Path) -> Table:
     return table
 
 
-@app.command("demo")
-def demo_cmd(
+@app.command("pipeline")
+def pipeline_cmd(
+    sources: Annotated[
+        str,
+        typer.Option(
+            "--sources",
+            help="demo: serve <data>/world with the simulators; env: the systems configured "
+            "in the environment (.env), i.e. your real CRM/ERP/OA/expense.",
+        ),
+    ] = "demo",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show dbt's output.")] = False,
 ) -> None:
-    """Run the whole pipeline on the demo world: serve it with the simulators, extract every
-    system, import the bank statements, build the warehouse and publish its marts.
-    `make run` calls this."""
-    from zhongtai.demo import run_demo
+    """Run the whole job: extract every system, import the bank statements, build the
+    warehouse, run the quality checks and publish the marts when no blocking check failed
+    (otherwise the previous publish keeps serving). `make pipeline` and `make run` call this."""
+    from zhongtai.pipeline import run_pipeline
+    from zhongtai.serving import ServingError
     from zhongtai.warehouse import WarehouseError
 
+    if sources not in ("demo", "env"):
+        _usage_error(f"--sources must be demo or env (got {sources!r}).")
     data = settings.data_dir()
-    _require_world(data / "world", "ZHONGTAI_DATA_DIR")
+    if sources == "demo":
+        _require_world(data / "world", "ZHONGTAI_DATA_DIR")
     console = _out()
 
     def dbt_line(line: str) -> None:
@@ -1042,12 +1054,13 @@ def demo_cmd(
 
     try:
         with _progress_bars() as report:
-            res = run_demo(
+            res = run_pipeline(
                 data,
+                sources=sources,
                 progress=lambda label, done, total: report(label, done, total or done),
                 on_line=dbt_line,
             )
-    except WarehouseError as exc:
+    except (WarehouseError, ServingError) as exc:
         _fail(str(exc))
     console.print(_result_table(res.extract_results, "Extraction"))
     bank = res.bank_report
@@ -1058,11 +1071,100 @@ def demo_cmd(
     console.print(_build_table(res.build))
     if not res.build.ok:
         _fail_build(res.build)
+    q = res.quality
+    failed = [r for r in q.results if not r.passed]
+    _say(
+        f"Quality: {len(q.results):,} checks, {len(failed):,} failed "
+        f"({len(q.blocking_failures):,} blocking)."
+        + (f" Data Docs: {q.docs_index}" if q.docs_index else "")
+    )
+    if res.blocked:
+        _fail(
+            f"not published — {res.blocked}. The previous publish keeps serving. Details: "
+            "`zhongtai check`; fix the data or the source, then rerun."
+        )
     console.print(_marts_table(res.build.warehouse))
     _say(
         f"Published to {res.published.path} (serving/current points at it). Query it: "
         'uv run zhongtai sql "from marts.rpt_leadership_kpis where is_company_total limit 5"'
     )
+    if res.extract_failed:
+        _fail(
+            "published, but these extractions failed and their data is from the previous run: "
+            + "; ".join(f"{r.system}/{r.entity}: {r.error}" for r in res.extract_failed)
+        )
+
+
+app.command("demo", hidden=True, help="Old name of `zhongtai pipeline`.")(pipeline_cmd)
+
+
+@app.command("pipeline-bench")
+def pipeline_bench_cmd(
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", help="Bench data folder (its world is reused).", show_default="data/bench"
+        ),
+    ] = None,
+    scale: Annotated[float, typer.Option(help="World scale when one must be generated.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="World seed when one must be generated.")] = 42,
+) -> None:
+    """Time the pipeline from empty and one incremental cycle after a simulated day (targets
+    at scale 1: <= 10 min and <= 60 s). `make bench` calls this."""
+    from zhongtai.pipeline_bench import run_bench
+
+    data = (folder or settings.data_dir() / "bench").resolve()
+    timings = run_bench(data, scale, seed, _today(), say=_say)
+    table = Table(title=f"Pipeline at {data}")
+    for col in ("cycle", "total", "extract", "import bank", "build", "check + publish"):
+        table.add_column(col, justify="right" if col != "cycle" else "left")
+    for t in timings:
+        table.add_row(
+            t.name,
+            f"{t.seconds:.1f} s",
+            *[f"{t.stages.get(k, 0):.1f} s" for k in ("extract", "import bank", "build")],
+            f"{t.stages.get('check + publish', 0):.1f} s",
+        )
+    _out().print(table)
+    for t in timings:
+        if t.blocked:
+            _say(f"{t.name}: not published — {t.blocked}")
+
+
+@app.command("up")
+def up_cmd(
+    portal_port: Annotated[int, typer.Option(help="Portal port.")] = 8501,
+    dagster_port: Annotated[int, typer.Option(help="Dagster UI port.")] = 3000,
+    no_portal: Annotated[bool, typer.Option("--no-portal", help="Do not start it.")] = False,
+    no_dagster: Annotated[bool, typer.Option("--no-dagster", help="Do not start it.")] = False,
+    simulators: Annotated[
+        bool,
+        typer.Option(
+            "--simulators",
+            help="Serve <data>/world with the simulators and point Dagster's extractors at them.",
+        ),
+    ] = False,
+    automation: Annotated[
+        bool,
+        typer.Option("--automation", help="Start Dagster's schedules and sensors switched on."),
+    ] = False,
+) -> None:
+    """Start the portal and the Dagster UI in the foreground, printing their URLs; Ctrl-C
+    stops everything. `make run` calls this after the pipeline; `make dev` with
+    --simulators --automation --no-portal."""
+    from zhongtai.services import ServiceError, run_services
+
+    try:
+        code = run_services(
+            portal_port=None if no_portal else portal_port,
+            dagster_port=None if no_dagster else dagster_port,
+            simulators=simulators,
+            automation=automation,
+            say=_say,
+        )
+    except ServiceError as exc:
+        _fail(str(exc))
+    raise typer.Exit(code)
 
 
 @app.command("publish")
@@ -1165,6 +1267,9 @@ def extract_bench(
         problems.append(f"one day {res['day_seconds']:.1f} s > {DAY_BUDGET_S:.0f} s")
     if problems:
         _fail("; ".join(problems))
+
+
+app.add_typer(importlib.import_module("zhongtai.portal_cli").portal_app, name="portal")
 
 
 if __name__ == "__main__":  # pragma: no cover
