@@ -20,6 +20,7 @@ from orchestration.defs.imports import (
 )
 from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.publish import build_publish_asset
+from orchestration.defs.quality import build_quality_checks
 from orchestration.defs.schedules import build_schedules, incremental_job, nightly_job
 from orchestration.defs.transform import build_dbt_assets, dbt_project, dbt_resource
 from orchestration.prepare import prepare_manifest
@@ -37,6 +38,7 @@ def build_definitions(data: Path | None = None) -> dg.Definitions:
             dbt_assets_def,
             build_publish_asset(dbt_assets_def),
         ],
+        asset_checks=build_quality_checks(dbt_assets_def),
         jobs=[bank_import_job, eventlog_import_job, incremental_job, nightly_job],
         schedules=build_schedules(),
         sensors=[bank_inbox_sensor, eventlog_inbox_sensor],

@@ -1188,6 +1188,9 @@ def publish_cmd(
     )
 
 
+app.command("check")(importlib.import_module("zhongtai.check_cli").check_cmd)
+
+
 @app.command("sql")
 def sql_cmd(
     query: Annotated[str, typer.Argument(help="A SQL query over the published marts.")],

@@ -163,3 +163,31 @@ def test_failure_message_names_entity_and_fix():
     msg = failure_message("crm", [EntityResult("crm", "Deals", error="HTTP 503")])
     assert "landing/crm/Deals failed: HTTP 503" in msg
     assert "What to do" in msg and "zhongtai extract --system crm --entity Deals" in msg
+
+
+def test_quality_checks_on_every_landing_entity_and_key_mart(repo):
+    from zhongtai import quality
+
+    graph = repo.asset_graph
+    keys = [dg.AssetKey(["landing", s, e]) for s, e in quality.landing_entities()]
+    keys += [dg.AssetKey(["marts", m]) for m in quality.KEY_MARTS]
+    for key in keys:
+        for name, blocking in (("gx_blocking", True), ("gx_warn", False)):
+            check = dg.AssetCheckKey(key, name)
+            assert check in graph.asset_check_keys, check
+            assert graph.get_check_spec(check).blocking is blocking, check
+    for asset in quality.CROSS_ASSETS:
+        check = dg.AssetCheckKey(dg.AssetKey(asset.split("/")), "gx_cross_system")
+        assert graph.get_check_spec(check).blocking is True, check
+
+
+def test_quality_checks_reading_the_warehouse_use_the_pool(repo):
+    by_op = {c.node_def.name: c for c in set(repo.asset_checks_defs_by_key.values())}
+    assert by_op["quality_marts"].op.pool == POOL
+    assert {"quality_landing_crm", "quality_landing_bank"} <= set(by_op)
+    assert by_op["quality_landing_crm"].op.pool is None  # Parquet only
+    inc = repo.get_job("incremental")
+    selected = inc.asset_layer.asset_graph.asset_check_keys
+    deals = dg.AssetCheckKey(dg.AssetKey(["landing", "crm", "Deals"]), "gx_blocking")
+    contracts = dg.AssetCheckKey(dg.AssetKey(["marts", "fct_contracts"]), "gx_blocking")
+    assert {deals, contracts} <= set(selected)
