@@ -90,14 +90,15 @@ dev: $(VENV_STAMP)
 portal: $(VENV_STAMP)
 	$(ZT) portal serve
 
-# Debian's chromium for the browser tests (Playwright's own browser download needs more than
-# the package registries). Idempotent: nothing happens when it is there.
+# Debian's chromium (and CJK fonts, or Chinese renders as boxes) for the browser tests:
+# Playwright's own browser download needs more than the package registries. Idempotent:
+# nothing happens when both are there; without apt-get the browser tests skip, saying why.
 browsers:
-	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk"; then exit 0; fi; \
 	if ! command -v apt-get >/dev/null 2>&1; then \
 	  echo "chromium is missing and there is no apt-get: install Chromium yourself; the browser tests skip without it." >&2; exit 0; fi; \
-	SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo sudo ); \
-	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
+	SUDO=$$( [ "$$(id -u)" = 0 ] && echo "" || echo "sudo -n" ); \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null \
 	  || { echo "could not install chromium with apt-get; the browser tests will skip." >&2; exit 0; }
 
 test: $(VENV_STAMP) browsers

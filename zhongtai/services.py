@@ -79,6 +79,10 @@ def start_portal(data: Path, port: int, env: dict[str, str]) -> Service:
 
 
 def start_dagster(data: Path, port: int, env: dict[str, str]) -> Service:
+    from orchestration.prepare import prepare_manifest
+
+    # the dbt assets load the manifest: re-parse so model changes since the last run show
+    prepare_manifest(data, force=True)
     env = {**env, "DAGSTER_HOME": str(dagster_home(data))}
     dagster = Path(sys.executable).with_name("dagster")
     cmd = [
