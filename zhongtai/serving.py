@@ -181,9 +181,28 @@ def publish_log(data: Path | None = None, last: int = 20) -> list[dict]:
 
 def connect(data: Path | None = None) -> duckdb.DuckDBPyConnection:
     """A read-only, hardened connection on the current publish: no file or network access
-    beyond it, configuration locked. Use a cursor per request and fetch results fully."""
+    beyond it, configuration locked. Use a cursor per request and fetch results fully.
+
+    DuckDB shares one database instance per file within a process, so a second connection
+    to an already-open publish finds its configuration locked; it is accepted after checking
+    that the hardening is in force."""
     path = current_path(data)
     con = duckdb.connect(str(path), read_only=True)
-    con.execute("set enable_external_access = false")
-    con.execute("set lock_configuration = true")
+    try:
+        con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
+    except duckdb.Error as exc:
+        if "locked" not in str(exc).lower():
+            con.close()
+            raise
+        ((external, locked),) = con.execute(
+            "select current_setting('enable_external_access'), "
+            "current_setting('lock_configuration')"
+        ).fetchall()
+        if external or not locked:
+            con.close()
+            raise ServingError(
+                f"{path} is open in this process without the read-only hardening; "
+                "open it only through zhongtai.serving.connect()."
+            ) from exc
     return con

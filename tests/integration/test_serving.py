@@ -120,3 +120,18 @@ def test_sql_command_prints_rows_and_says_when_nothing_is_published(warehouse, t
     )
     assert res.exit_code == 0, res.output
     assert "showing 2 of" in res.output
+
+
+def test_a_second_connection_in_one_process_is_hardened_too(warehouse, tmp_path):
+    publish(warehouse, tmp_path)
+    first = connect(tmp_path)
+    second = connect(tmp_path)  # same file: DuckDB hands out the same, locked instance
+    try:
+        assert second.execute("select count(*) from marts.fct_contracts").fetchone()[0] > 0
+        with pytest.raises(duckdb.Error):
+            second.execute("set enable_external_access = true")
+        with pytest.raises(duckdb.Error):
+            second.execute(f"copy (select 1) to '{tmp_path / 'leak.csv'}'")
+    finally:
+        second.close()
+        first.close()
