@@ -73,11 +73,12 @@ terminations as (
     select
         t.contract_no,
         count(*) filter (where r.approval_outcome in ('pending', 'returned')) as pending_termination_count,
-        arg_min(t.oa_request_id, r.approved_date) filter (where r.approved_date <= a.as_of_date)
+        -- the first approved termination (same day: the lowest request id, for both columns)
+        arg_min(t.oa_request_id, (r.approved_date, t.oa_request_id)) filter (where r.approved_date <= a.as_of_date)
             as termination_request_id,
         min(t.termination_date) filter (where r.approved_date <= a.as_of_date) as terminated_date,
         min(r.approved_date) filter (where r.approved_date <= a.as_of_date) as termination_approved_date,
-        arg_min(t.termination_reason, r.approved_date) filter (where r.approved_date <= a.as_of_date)
+        arg_min(t.termination_reason, (r.approved_date, t.oa_request_id)) filter (where r.approved_date <= a.as_of_date)
             as termination_reason
     from {{ ref('stg_oa__contract_termination_forms') }} as t
     cross join as_of as a
@@ -115,7 +116,7 @@ transfers_out as (
         prepayment_contract_no as contract_no,
         cast(sum(transfer_amount) as decimal(18, 2)) as transferred_out_amount,
         min(transfer_date) as first_transfer_out_date,
-        arg_min(formal_contract_no, transfer_date) as transferred_to_contract_no
+        arg_min(formal_contract_no, (transfer_date, formal_contract_no)) filter (where transfer_date is not null) as transferred_to_contract_no
     from transfers
     group by all
 ),
@@ -123,7 +124,7 @@ transfers_in as (
     select
         formal_contract_no as contract_no,
         cast(sum(transfer_amount) as decimal(18, 2)) as transferred_in_amount,
-        arg_min(prepayment_contract_no, transfer_date) as transferred_from_contract_no
+        arg_min(prepayment_contract_no, (transfer_date, prepayment_contract_no)) filter (where transfer_date is not null) as transferred_from_contract_no
     from transfers
     group by all
 )

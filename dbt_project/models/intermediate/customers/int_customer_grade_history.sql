@@ -9,7 +9,7 @@ with versions as (
         {{ local_date('created_at') }} as created_date
     from {{ ref('stg_crm__account_grade_versions') }}
     qualify row_number() over (
-        partition by crm_account_id, {{ local_date('modified_at') }} order by modified_at desc, _extracted_at desc
+        partition by crm_account_id, {{ local_date('modified_at') }} order by modified_at desc, _extracted_at desc, customer_grade
     ) = 1
 ),
 changes as (

@@ -10,14 +10,14 @@ erp as (
 by_code as (
     select c.crm_account_id, e.erp_customer_code, 'code' as match_method
     from crm as c join erp as e on e.erp_customer_code = c.erp_customer_code
-    qualify row_number() over (partition by e.erp_customer_code order by c.is_deleted, c.created_at) = 1
+    qualify row_number() over (partition by e.erp_customer_code order by c.is_deleted, c.created_at, c.crm_account_id) = 1
 ),
 by_tax as (
     select c.crm_account_id, e.erp_customer_code, 'tax_number' as match_method
     from crm as c join erp as e on e.tax_number = c.tax_number
     where c.crm_account_id not in (select crm_account_id from by_code)
       and e.erp_customer_code not in (select erp_customer_code from by_code)
-    qualify row_number() over (partition by e.erp_customer_code order by c.is_deleted, c.created_at) = 1
+    qualify row_number() over (partition by e.erp_customer_code order by c.is_deleted, c.created_at, c.crm_account_id) = 1
         and row_number() over (partition by c.crm_account_id order by e.erp_customer_code) = 1
 ),
 matched as (
@@ -28,7 +28,7 @@ by_name as (
     from crm as c join erp as e on trim(e.customer_name) = trim(c.account_name)
     where c.crm_account_id not in (select crm_account_id from matched)
       and e.erp_customer_code not in (select erp_customer_code from matched)
-    qualify row_number() over (partition by e.erp_customer_code order by c.is_deleted, c.created_at) = 1
+    qualify row_number() over (partition by e.erp_customer_code order by c.is_deleted, c.created_at, c.crm_account_id) = 1
         and row_number() over (partition by c.crm_account_id order by e.erp_customer_code) = 1
 )
 select * from matched

@@ -39,7 +39,7 @@ invoices as (
         cast(coalesce(sum(amount_excl_tax) filter (where is_live_line), 0) as decimal(18, 2)) as amount_excl_tax,
         cast(coalesce(sum(tax_amount) filter (where is_live_line), 0) as decimal(18, 2)) as tax_amount,
         cast(coalesce(sum(amount_incl_tax) filter (where is_live_line), 0) as decimal(18, 2)) as amount_incl_tax,
-        coalesce(arg_max(document_status, modified_at), max(document_status)) as document_status,
+        coalesce(arg_max(document_status, (modified_at, document_status)) filter (where modified_at is not null), max(document_status)) as document_status,
         bool_and(is_deleted) as is_deleted,
         min(created_at) as created_at,
         max(modified_at) as modified_at

@@ -22,7 +22,8 @@ daily as (
     from observations
     qualify row_number() over (
         partition by oa_user_id, {{ local_date('observed_at') }}
-        order by observed_at desc, evidence_rank desc
+        -- same instant and evidence: the lowest department id (not the scan order)
+        order by observed_at desc, evidence_rank desc, oa_department_id nulls last
     ) = 1
 ),
 changes as (

@@ -34,6 +34,7 @@ event_rows as (
             when 'person' then e.owner_name when 'team' then e.team_name else e.region
         end as entity_name,
         e.region,
+        e.event_date,
         e.event_type,
         e.amount
     from events as e
@@ -65,8 +66,10 @@ target_rows as (
 measures as (
     select
         level, period_type, period_start, entity_key,
-        any_value(entity_name) as entity_name,
-        any_value(region) as region,
+        -- the name and region at the entity's latest event in the period (a person or team
+        -- can move region within it; ties on the day: the largest value, deterministic)
+        arg_max(entity_name, (event_date, entity_name)) as entity_name,
+        arg_max(region, (event_date, region)) as region,
         sum(case when event_type = 'signed' then amount else 0 end) as signed_amount,
         count(case when event_type = 'signed' then 1 end) as signed_count,
         sum(case when event_type = 'started' then amount else 0 end) as started_amount,
@@ -110,13 +113,13 @@ started_of_signed as (
 names as (
     select distinct on (employee_code) employee_code, employee_name, region
     from {{ ref('dim_employees') }}
-    order by employee_code, valid_from desc
+    order by employee_code, valid_from desc, employee_name, region
 ),
 teams as (
     select distinct on (team_oa_department_id) team_oa_department_id, team_name, region
     from {{ ref('dim_employees') }}
     where team_oa_department_id is not null
-    order by team_oa_department_id, valid_from desc
+    order by team_oa_department_id, valid_from desc, team_name, region
 ),
 combined as (
     select

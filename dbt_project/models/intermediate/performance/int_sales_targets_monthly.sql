@@ -13,9 +13,11 @@ select
     t.business_type,
     sum(case when t.target_type = '合同额' then t.target_amount end) as contract_target,
     sum(case when t.target_type = '回款额' then t.target_amount end) as collection_target,
-    any_value(emp.team_oa_department_id) as team_oa_department_id,
-    any_value(emp.team_name) as team_name,
-    any_value(coalesce(emp.region, t.region)) as region
+    -- one employee row per person and month (point in time); max() rather than any_value()
+    -- so that the value never depends on the scan order
+    max(emp.team_oa_department_id) as team_oa_department_id,
+    max(emp.team_name) as team_name,
+    max(coalesce(emp.region, t.region)) as region
 from t
 join users as u on u.crm_user_id = t.owner_crm_user_id
 left join {{ ref('dim_employees') }} as emp

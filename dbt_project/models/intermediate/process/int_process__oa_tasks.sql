@@ -41,7 +41,8 @@ logs as materialized (
     where log_type in ('0', '2', '3', 'b', 'h', 'r')
 ),
 -- the log row that closed an OA task: same request, node, operator and instant (one per
--- key; should two share it, an approval wins over a return, a transfer, a reply)
+-- key; should two share it, an approval wins over a return, a transfer, a reply; then the
+-- lowest log id, so that the choice does not depend on the scan order)
 closing_logs as (
     select
         oa_request_id,
@@ -50,7 +51,7 @@ closing_logs as (
         acted_at,
         arg_min(
             {'log_type': log_type, 'remark': remark, 'operator_department': operator_department},
-            case log_type when '0' then 1 when '3' then 2 when 'h' then 3 when 'b' then 4 else 5 end
+            (case log_type when '0' then 1 when '3' then 2 when 'h' then 3 when 'b' then 4 else 5 end, oa_log_id)
         ) as closing
     from logs
     where log_type in ('0', '2', '3', 'b', 'h')
@@ -125,6 +126,9 @@ submits as (
     select oa_request_id, acted_at, dest_node_id, received_person_ids
     from logs
     where log_type = '2'
+    -- one per request and instant (the ASOF join below would pick any of several): the
+    -- latest-logged (highest log id)
+    qualify row_number() over (partition by oa_request_id, acted_at order by oa_log_id desc) = 1
 ),
 withdrawals as (
     select

@@ -22,7 +22,7 @@ matches as (
 ),
 -- the salesperson of an ERP customer's latest order, for ERP-only customers
 erp_sellers as (
-    select erp_customer_code, arg_max(salesperson_code, order_date) as salesperson_code
+    select erp_customer_code, arg_max(salesperson_code, (order_date, salesperson_code)) filter (where order_date is not null) as salesperson_code
     from {{ ref('stg_erp__sales_order_lines') }}
     where not is_deleted
     group by all

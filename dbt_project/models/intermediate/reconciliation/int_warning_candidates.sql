@@ -171,7 +171,7 @@ pending_handlers as (
         -- group 1 is the creator's own draft: a never-submitted draft waits for nobody
         and o.group_no > 1
     qualify row_number() over (
-        partition by r.oa_request_id, o.operator_oa_user_id order by o.group_no desc, o.received_at desc
+        partition by r.oa_request_id, o.operator_oa_user_id order by o.group_no desc, o.received_at desc, o.oa_operator_id desc
     ) = 1
 ),
 approval_pending as (

@@ -28,12 +28,13 @@ claim_summary as (
         bank_serial_no,
         count(*) filter (where counts_as_collection) as counted_claim_count,
         count(*) filter (where approval_outcome in ('pending', 'draft_or_returned')) as pending_claim_count,
-        arg_min(claim_no, claim_date) filter (where counts_as_collection) as claim_no,
+        -- the first claim (same day: the lowest claim number, not the scan order)
+        arg_min(claim_no, (claim_date, claim_no)) filter (where counts_as_collection and claim_date is not null) as claim_no,
         min(claim_date) filter (where counts_as_collection) as claim_date,
         sum(claim_amount) filter (where counts_as_collection) as claimed_amount,
         min(contract_no) filter (where counts_as_collection) as contract_no,
         min(erp_customer_code) filter (where counts_as_collection) as erp_customer_code,
-        arg_min(claim_no, claim_date) filter (where approval_outcome in ('pending', 'draft_or_returned'))
+        arg_min(claim_no, (claim_date, claim_no)) filter (where approval_outcome in ('pending', 'draft_or_returned') and claim_date is not null)
             as pending_claim_no
     from claims
     where bank_serial_no is not null

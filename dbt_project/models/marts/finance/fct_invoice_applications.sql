@@ -19,7 +19,7 @@ invoices as (
         count(*) filter (where red_blue = 'blue') as blue_invoice_count,
         count(*) filter (where red_blue = 'red') as red_invoice_count,
         min(invoice_date) filter (where red_blue = 'blue') as first_invoice_date,
-        arg_min(invoice_number, invoice_date) filter (where red_blue = 'blue') as first_invoice_number,
+        arg_min(invoice_number, (invoice_date, invoice_number)) filter (where red_blue = 'blue' and invoice_date is not null) as first_invoice_number,
         max(invoice_date) as last_invoice_date,
         sum(amount_incl_tax) as issued_amount_incl_tax,
         sum(amount_incl_tax) filter (where red_blue = 'blue') as blue_amount_incl_tax,

@@ -10,11 +10,13 @@ with invoices as (
 receivables as (
     select
         invoice_number,
-        arg_max(due_date, modified_at) as due_date,
-        arg_max(amount_incl_tax, modified_at) as receivable_amount_incl_tax,
-        arg_max(payment_condition, modified_at) as payment_condition,
-        arg_max(salesperson_code, modified_at) as salesperson_code,
-        arg_max(erp_receivable_no, modified_at) as erp_receivable_no
+        -- the latest-modified receivable (equal times: the highest receivable id, so that the
+        -- columns come from one row and never depend on the scan order)
+        arg_max(due_date, (modified_at, erp_receivable_id)) filter (where modified_at is not null) as due_date,
+        arg_max(amount_incl_tax, (modified_at, erp_receivable_id)) filter (where modified_at is not null) as receivable_amount_incl_tax,
+        arg_max(payment_condition, (modified_at, erp_receivable_id)) filter (where modified_at is not null) as payment_condition,
+        arg_max(salesperson_code, (modified_at, erp_receivable_id)) filter (where modified_at is not null) as salesperson_code,
+        arg_max(erp_receivable_no, (modified_at, erp_receivable_id)) filter (where modified_at is not null) as erp_receivable_no
     from {{ ref('stg_erp__receivables') }}
     where not is_deleted and not is_cancelled
     group by invoice_number

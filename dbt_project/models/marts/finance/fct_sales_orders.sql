@@ -23,7 +23,7 @@ select
     cast(coalesce(sum(amount_excl_tax) filter (where is_counted), 0) as decimal(18, 2)) as amount_excl_tax,
     cast(coalesce(sum(tax_amount) filter (where is_counted), 0) as decimal(18, 2)) as tax_amount,
     cast(coalesce(sum(amount_incl_tax) filter (where is_counted), 0) as decimal(18, 2)) as amount_incl_tax,
-    arg_max(document_status, modified_at) as document_status,
+    arg_max(document_status, (modified_at, document_status)) filter (where modified_at is not null) as document_status,
     bool_and(is_audited) as is_audited,
     bool_or(is_closed) as is_closed,
     bool_and(is_cancelled) as is_cancelled,

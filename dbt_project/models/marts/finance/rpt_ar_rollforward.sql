@@ -88,9 +88,9 @@ levels as (
     select
         'company' as level,
         snapshot_date,
-        any_value(previous_snapshot_date),
-        any_value(is_as_of_date),
-        any_value(is_month_end),
+        max(previous_snapshot_date),
+        max(is_as_of_date),
+        max(is_month_end),
         null as region,
         sum(opening_amount),
         sum(invoiced_amount),

@@ -58,10 +58,12 @@ balances as (
 pools as (
     select
         pool_key,
-        any_value(pool_type) as pool_type,
-        any_value(contract_no) as contract_no,
-        any_value(erp_order_no) as erp_order_no,
-        any_value(erp_customer_code) as erp_customer_code
+        -- min() rather than any_value(): credits of one pool may name different orders or
+        -- customers, and the choice must not depend on the scan order
+        min(pool_type) as pool_type,
+        min(contract_no) as contract_no,
+        min(erp_order_no) as erp_order_no,
+        min(erp_customer_code) as erp_customer_code
     from credits
     group by pool_key
 ),

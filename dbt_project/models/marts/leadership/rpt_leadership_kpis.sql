@@ -180,7 +180,7 @@ by_region as (
 with_total as (
     select * from by_region
     union all
-    select period_type, period_start, any_value(period_end), '全公司',
+    select period_type, period_start, max(period_end), '全公司',
         sum(signed_amount), sum(signed_count), sum(started_amount), sum(prepayment_amount),
         sum(received_back_amount), sum(received_back_count), sum(collected_amount),
         sum(invoiced_amount), sum(delivered_not_invoiced_amount), sum(invoiced_not_collected_amount)

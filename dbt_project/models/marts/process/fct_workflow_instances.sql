@@ -41,16 +41,17 @@ agg as (
         count(*) filter (where is_after_hours) as after_hours_actions,
         count(*) filter (where is_sla_breached) as sla_breached_visits,
         count(*) filter (where is_open and not is_draft) as open_tasks,
-        sum(waiting_working_hours) filter (where not is_draft) as waiting_working_hours_total,
-        sum(counted_working_hours) filter (where not is_draft) as delay_working_hours,
+        -- exact decimal sums: the same on every build (macros/exact_decimal.sql)
+        sum({{ exact_decimal('waiting_working_hours') }}) filter (where not is_draft) as waiting_working_hours_total,
+        sum({{ exact_decimal('counted_working_hours') }}) filter (where not is_draft) as delay_working_hours,
         string_agg(node_name, ', ' order by node_name) filter (where is_open and not is_draft) as current_node_names,
-        string_agg(coalesce(handler_name, handler_id), ', ' order by handler_name) filter (where is_open and not is_draft) as current_handler_names
+        string_agg(coalesce(handler_name, handler_id), ', ' order by handler_name, handler_id) filter (where is_open and not is_draft) as current_handler_names
     from {{ ref('fct_workflow_node_visits') }}
     group by all
 ),
 -- the variant: node visits in PM4Py's event order (a countersign visit appears once)
 variant_visits as (
-    select instance_no, visit_no, any_value(node_name) as node_name, min(event_seq) as first_seq
+    select instance_no, visit_no, max(node_name) as node_name, min(event_seq) as first_seq
     from {{ ref('fct_workflow_node_visits') }}
     where acted_at is not null
     group by all
@@ -132,8 +133,8 @@ select
     end as is_first_time_right,
     o.variant,
     substr(md5(coalesce(o.workflow_type, '') || '|' || coalesce(o.variant, '')), 1, 16) as variant_id,
-    round(o.waiting_working_hours_total, 4) as waiting_working_hours_total,
-    round(o.delay_working_hours, 4) as delay_working_hours,
+    cast(o.waiting_working_hours_total as double) as waiting_working_hours_total,
+    cast(o.delay_working_hours as double) as delay_working_hours,
     coalesce(o.sla_breached_visits, 0) as sla_breached_visits,
     coalesce(o.sla_breached_visits, 0) > 0 as is_sla_breached,
     -- long-running: more than var('process_long_running_working_days') working days from

@@ -17,7 +17,7 @@ employees as (
     from {{ ref('dim_employees') }}
 ),
 people as (
-    select oa_user_id, any_value(employee_code) as employee_code, any_value(employee_name) as employee_name
+    select oa_user_id, max(employee_code) as employee_code, max(employee_name) as employee_name
     from employees
     group by all
 ),
@@ -116,7 +116,10 @@ sla as (
     qualify row_number() over (
         partition by k.workflow_type, k.node_name, k.entered_date
         -- most specific first: type and node, node for any type, type for any node, * *
-        order by case when s.node_name = '*' then 1 else 0 end, case when s.workflow_type = '*' then 1 else 0 end
+        order by case when s.node_name = '*' then 1 else 0 end, case when s.workflow_type = '*' then 1 else 0 end,
+            -- should two rules of the same rank overlap: the later-starting one, then the
+            -- smaller target (a deterministic choice)
+            s.valid_from desc, s.target_working_hours nulls last
     ) = 1
 ),
 -- counted once: a task's share of the instance's busy time is the part of it no earlier task

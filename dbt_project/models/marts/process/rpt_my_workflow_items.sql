@@ -21,7 +21,7 @@ with instances as (
     from {{ ref('fct_workflow_instances') }}
 ),
 people as (
-    select oa_user_id, any_value(employee_code) as employee_code, any_value(employee_name) as employee_name
+    select oa_user_id, max(employee_code) as employee_code, max(employee_name) as employee_name
     from {{ ref('dim_employees') }}
     group by all
 ),

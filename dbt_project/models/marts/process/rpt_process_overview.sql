@@ -47,10 +47,11 @@ finished as (
         count(*) filter (where outcome = 'rejected') as rejected,
         count(*) filter (where outcome = 'withdrawn') as withdrawn,
         count(*) filter (where outcome in ('cancelled', 'deleted')) as cancelled_or_deleted,
-        round(avg(throughput_calendar_hours), 4) as mean_throughput_calendar_hours,
+        -- means and sums over exact decimals: the same on every build (macros/exact_decimal.sql)
+        round(avg({{ exact_decimal('throughput_calendar_hours') }}), 4) as mean_throughput_calendar_hours,
         round(quantile_cont(throughput_calendar_hours, 0.5), 4) as p50_throughput_calendar_hours,
         round(quantile_cont(throughput_calendar_hours, 0.9), 4) as p90_throughput_calendar_hours,
-        round(avg(throughput_working_hours), 4) as mean_throughput_working_hours,
+        round(avg({{ exact_decimal('throughput_working_hours') }}), 4) as mean_throughput_working_hours,
         round(quantile_cont(throughput_working_hours, 0.5), 4) as p50_throughput_working_hours,
         round(quantile_cont(throughput_working_hours, 0.9), 4) as p90_throughput_working_hours,
         count(*) filter (where is_first_time_right) as first_time_right,
@@ -59,7 +60,7 @@ finished as (
         round(avg(rework_visits), 4) as avg_rework_visits,
         count(*) filter (where is_sla_breached) as sla_breached,
         count(*) filter (where is_long_running) as long_running,
-        round(sum(delay_working_hours), 4) as delay_working_hours
+        cast(sum({{ exact_decimal('delay_working_hours') }}) as double) as delay_working_hours
     from instances
     where finished_at is not null
     group by all

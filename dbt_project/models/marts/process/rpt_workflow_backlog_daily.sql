@@ -49,13 +49,17 @@ measured as (
     select
         a.*,
         (epoch(a.day_end) - epoch(a.arrived_at)) / 3600.0 as age_calendar_hours,
-        ({{ process_working_clock('a.day_end') }} - a.arrived_clock) / 3600.0 as age_working_hours
+        {{ process_working_clock('a.day_end') }} - a.arrived_clock as age_working_seconds
     from aged as a
+),
+with_hours as (
+    select m.*, m.age_working_seconds / 3600.0 as age_working_hours
+    from measured as m
 ),
 -- the buckets are contiguous (a seed test checks it): each age falls in exactly one
 bucketed as (
     select m.*, b.bucket_order, b.age_bucket
-    from measured as m
+    from with_hours as m
     join {{ ref('process_age_buckets') }} as b
         on (m.age_working_hours > b.min_working_hours or b.bucket_order = 1)
         and (b.max_working_hours is null or m.age_working_hours <= b.max_working_hours)
@@ -68,15 +72,17 @@ select
     node_id,
     node_name,
     handler_id,
-    any_value(handler_oa_user_id) as handler_oa_user_id,
-    any_value(handler_name) as handler_name,
-    any_value(handler_department_name) as handler_department_name,
+    max(handler_oa_user_id) as handler_oa_user_id,
+    max(handler_name) as handler_name,
+    max(handler_department_name) as handler_department_name,
     bucket_order,
     age_bucket,
     count(*) as open_items,
     count(*) filter (where sla_target_working_hours is not null
         and age_working_hours > sla_target_working_hours) as sla_breached_items,
-    round(avg(age_working_hours), 4) as avg_age_working_hours,
+    -- the mean over exact seconds: a sum of doubles depends on the order of the parallel
+    -- additions, and ROUND() would flip on a tie (macros/exact_decimal.sql)
+    round(avg({{ exact_decimal('age_working_seconds', 6) }}) / 3600.0, 4) as avg_age_working_hours,
     round(max(age_working_hours), 4) as max_age_working_hours,
     round(max(age_calendar_hours), 4) as max_age_calendar_hours
 from bucketed

@@ -30,8 +30,9 @@ open_by_customer as (
         coalesce(sum(weighted_amount), 0) as weighted_amount_at_risk,
         min(created_date) as oldest_open_created_date,
         string_agg(crm_deal_id, ',' order by created_date, crm_deal_id) as open_crm_deal_ids,
-        -- the owner of the largest open opportunity, when the account has no owner
-        arg_max(owner_employee_code, coalesce(amount, 0)) as top_opportunity_owner_employee_code
+        -- the owner of the largest open opportunity, when the account has no owner (equal
+        -- amounts: the highest opportunity id)
+        arg_max(owner_employee_code, (coalesce(amount, 0), crm_deal_id)) as top_opportunity_owner_employee_code
     from open_opps
     group by crm_account_id
 ),
@@ -39,7 +40,16 @@ actions as (
     select
         crm_account_id,
         max(action_date) as last_action_date,
-        arg_max(action_type, action_date) as last_action_type,
+        arg_max(action_type, (
+            action_date,
+            -- several actions on the last day: the one furthest along the sales cycle, then
+            -- the highest action id (a deterministic choice, not the scan order)
+            case action_type
+                when 'visit' then 1 when 'stage_change' then 2 when 'contract_submitted' then 3
+                when 'contract_signed' then 4 when 'contract_changed' then 5 when 'order' then 6 else 0
+            end,
+            action_id
+        )) filter (where action_date is not null) as last_action_type,
         max(action_date) filter (where action_type = 'visit') as last_visit_date,
         max(action_date) filter (where action_type = 'stage_change') as last_stage_change_date,
         max(action_date) filter (where action_type like 'contract%') as last_contract_date,
