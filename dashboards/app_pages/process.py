@@ -3,7 +3,11 @@ volume and throughput, where the waiting time goes (bottleneck ranking by total 
 approver / department tables and the backlog.
 
 Scope (in the SQL, queries_process): viewers who do not see everything get the instances
-initiated by or handled by someone in their scope.
+initiated by someone in their scope, with every step of them (approvers named); the backlog
+trend counts the items waiting for someone in their scope.
+
+The tabs are lazy (``on_change="rerun"``): only the open tab's table is queried, so opening
+the page runs the headline, monthly and node queries only.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ def show(df, name, labels=None, key=None):
     ui.table(as_dates(df), name, labels, key=key)
 
 
+TABS_KEY = "p_tab"  # session-state key of the lazy tabs (value: the open tab's label)
+
 SOURCE_NAMES = {
     "oa": ("OA审批流程", "OA workflows"),
     "expense": ("费用报销", "Expense reports"),
@@ -41,8 +47,8 @@ def load_types(pub: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def load_months(pub: str) -> pd.DataFrame:
-    return q.months()
+def load_latest_month(pub: str) -> dt.date | None:
+    return q.latest_month()
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -61,13 +67,8 @@ def load_monthly(pub: str, scope: Scope, f: q.ProcessFilters) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def load_eff_all(pub: str, scope: Scope, f: q.ProcessFilters) -> pd.DataFrame:
-    return q.efficiency_all(scope, f)
-
-
 def load_eff(pub: str, scope: Scope, f: q.ProcessFilters, dimension: str) -> pd.DataFrame:
-    df = load_eff_all(pub, scope, f)
-    return df[df["dimension"] == dimension].drop(columns="dimension").reset_index(drop=True)
+    return q.efficiency(scope, f, dimension)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -101,8 +102,9 @@ ui.page_header(
 if not scope.sees_everything:
     st.caption(
         tr(
-            "范围：您或您可见范围内的同事发起或经办的流程。",
-            "Scope: workflows initiated or handled by you or the people in your scope.",
+            "范围：您或您可见范围内的同事发起的流程（含其全部审批环节及审批人）。",
+            "Scope: workflows initiated by you or the people in your scope (with every "
+            "approval step and its approver).",
         )
     )
 pub = db.publish_id()
@@ -118,11 +120,7 @@ for src in q.SOURCES:
     elif (types_df["source_system"] == src).any():
         present.append(src)
 
-months_df = load_months(pub)
-month_list = [
-    d.date() if isinstance(d, pd.Timestamp) else d for d in months_df["month_start"].tolist()
-]
-latest = month_list[0] if month_list else ui.as_of_date().replace(day=1)
+latest = load_latest_month(pub) or ui.as_of_date().replace(day=1)
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([2, 4, 2])
@@ -270,6 +268,8 @@ def eff_table(df: pd.DataFrame, dimension: str, label: str) -> None:
     show(out[cols], f"process_{dimension}", {**EFF_LABELS, "label": label}, key=f"p_{dimension}")
 
 
+# lazy tabs: only the open tab runs (and queries); switching tabs reruns the page, whose other
+# loaders are then cache hits
 tab_node, tab_handler, tab_dept, tab_backlog, tab_month = st.tabs(
     [
         tr("节点", "Nodes"),
@@ -277,85 +277,105 @@ tab_node, tab_handler, tab_dept, tab_backlog, tab_month = st.tabs(
         tr("部门", "Departments"),
         tr("积压", "Backlog"),
         tr("月度概览", "Monthly overview"),
-    ]
+    ],
+    key=TABS_KEY,
+    on_change="rerun",
 )
-with tab_node:
-    eff_table(nodes, "node", tr("流程 / 节点", "Workflow / node"))
-with tab_handler:
-    eff_table(load_eff(pub, scope, f, "handler"), "handler", tr("审批人", "Approver"))
-with tab_dept:
-    eff_table(load_eff(pub, scope, f, "department"), "department", tr("部门", "Department"))
-with tab_backlog:
-    now = load_backlog(pub, scope, f)
-    b1, b2, b3 = st.columns(3)
-    b1.metric(tr("待办任务", "Open tasks"), fmt.count(now["open_items"].sum() if len(now) else 0))
-    b2.metric(
-        tr("已超时", "Past SLA"), fmt.count(now["sla_breached_items"].sum() if len(now) else 0)
-    )
-    b3.metric(
-        tr("最久等待", "Oldest waiting"),
-        hours(now["max_age_working_hours"].max() if len(now) else None),
-    )
-    trend = load_backlog_trend(pub, scope, f)
-    if not trend.empty:
-        fig = px.area(
-            trend,
-            x="backlog_date",
-            y="open_items",
-            color="age_bucket",
-            category_orders={
-                "age_bucket": trend.sort_values("bucket_order")["age_bucket"].unique().tolist()
-            },
-            labels={
-                "backlog_date": "",
-                "open_items": tr("待办数（日末）", "Open at day end"),
-                "age_bucket": tr("已等待", "Waiting"),
-            },
+if tab_node.open:
+    with tab_node:
+        eff_table(nodes, "node", tr("流程 / 节点", "Workflow / node"))
+if tab_handler.open:
+    with tab_handler:
+        eff_table(load_eff(pub, scope, f, "handler"), "handler", tr("审批人", "Approver"))
+if tab_dept.open:
+    with tab_dept:
+        eff_table(load_eff(pub, scope, f, "department"), "department", tr("部门", "Department"))
+if tab_backlog.open:
+    with tab_backlog:
+        now = load_backlog(pub, scope, f)
+        b1, b2, b3 = st.columns(3)
+        b1.metric(
+            tr("待办任务", "Open tasks"), fmt.count(now["open_items"].sum() if len(now) else 0)
         )
-        fig.update_layout(
-            height=300, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.2)
+        b2.metric(
+            tr("已超时", "Past SLA"), fmt.count(now["sla_breached_items"].sum() if len(now) else 0)
         )
-        st.plotly_chart(fig, width="stretch", key="p_backlog_trend")
-    out = now.copy()
-    for col in ("avg_age_working_hours", "max_age_working_hours"):
-        out[col] = out[col].astype(float).round(1)
-    show(
-        out,
-        "process_backlog",
-        {
-            "workflow_type": tr("流程", "Workflow"),
-            "node_name": tr("节点", "Node"),
-            "handler_name": tr("待办人", "Waiting for"),
-            "department_name": tr("部门", "Department"),
-            "open_items": tr("待办数", "Open"),
-            "sla_breached_items": tr("已超时", "Past SLA"),
-            "avg_age_working_hours": tr("平均已等待", "Mean age") + H,
-            "max_age_working_hours": tr("最久已等待", "Oldest") + H,
-            "oldest_arrived_date": tr("最早到达", "Oldest arrived"),
-        },
-        key="p_backlog",
-    )
-with tab_month:
-    mo = monthly.copy()
-    for col in ("mean_working_hours", "p50_working_hours", "p90_working_hours"):
-        mo[col] = mo[col].astype(float).round(1)
-    for col in ("first_time_right_rate", "sla_breach_rate"):
-        mo[col] = mo[col].map(fmt.pct)
-    show(
-        mo,
-        "process_monthly",
-        {
-            "month_start": tr("月份", "Month"),
-            "submitted": tr("提交", "Submitted"),
-            "finished": tr("办结", "Finished"),
-            "approved": tr("通过", "Approved"),
-            "rejected": tr("否决", "Rejected"),
-            "withdrawn": tr("撤回", "Withdrawn"),
-            "mean_working_hours": tr("平均耗时", "Mean time") + H,
-            "p50_working_hours": tr("耗时中位数", "Median time") + H,
-            "p90_working_hours": tr("耗时P90", "P90 time") + H,
-            "first_time_right_rate": tr("一次通过率", "First-time right"),
-            "sla_breach_rate": tr("超时率", "SLA breach rate"),
-        },
-        key="p_month",
-    )
+        b3.metric(
+            tr("最久等待", "Oldest waiting"),
+            hours(now["max_age_working_hours"].max() if len(now) else None),
+        )
+        trend = load_backlog_trend(pub, scope, f)
+        if not trend.empty:
+            fig = px.area(
+                trend,
+                x="backlog_date",
+                y="open_items",
+                color="age_bucket",
+                category_orders={
+                    "age_bucket": trend.sort_values("bucket_order")["age_bucket"].unique().tolist()
+                },
+                labels={
+                    "backlog_date": "",
+                    "open_items": tr("待办数（日末）", "Open at day end"),
+                    "age_bucket": tr("已等待", "Waiting"),
+                },
+            )
+            fig.update_layout(
+                height=300,
+                margin=dict(l=10, r=10, t=10, b=10),
+                legend=dict(orientation="h", y=-0.2),
+            )
+            st.plotly_chart(fig, width="stretch", key="p_backlog_trend")
+            if not scope.sees_everything:
+                st.caption(
+                    tr(
+                        "趋势：等待您范围内人员处理的待办数（不论由谁发起）；下表：您范围内发起的"
+                        "流程的待办。",
+                        "Trend: items waiting for the people in your scope (whoever initiated "
+                        "them); table: open items of the workflows initiated in your scope.",
+                    )
+                )
+        out = now.copy()
+        for col in ("avg_age_working_hours", "max_age_working_hours"):
+            out[col] = out[col].astype(float).round(1)
+        show(
+            out,
+            "process_backlog",
+            {
+                "workflow_type": tr("流程", "Workflow"),
+                "node_name": tr("节点", "Node"),
+                "handler_name": tr("待办人", "Waiting for"),
+                "department_name": tr("部门", "Department"),
+                "open_items": tr("待办数", "Open"),
+                "sla_breached_items": tr("已超时", "Past SLA"),
+                "avg_age_working_hours": tr("平均已等待", "Mean age") + H,
+                "max_age_working_hours": tr("最久已等待", "Oldest") + H,
+                "oldest_arrived_date": tr("最早到达", "Oldest arrived"),
+            },
+            key="p_backlog",
+        )
+if tab_month.open:
+    with tab_month:
+        mo = monthly.copy()
+        for col in ("mean_working_hours", "p50_working_hours", "p90_working_hours"):
+            mo[col] = mo[col].astype(float).round(1)
+        for col in ("first_time_right_rate", "sla_breach_rate"):
+            mo[col] = mo[col].map(fmt.pct)
+        show(
+            mo,
+            "process_monthly",
+            {
+                "month_start": tr("月份", "Month"),
+                "submitted": tr("提交", "Submitted"),
+                "finished": tr("办结", "Finished"),
+                "approved": tr("通过", "Approved"),
+                "rejected": tr("否决", "Rejected"),
+                "withdrawn": tr("撤回", "Withdrawn"),
+                "mean_working_hours": tr("平均耗时", "Mean time") + H,
+                "p50_working_hours": tr("耗时中位数", "Median time") + H,
+                "p90_working_hours": tr("耗时P90", "P90 time") + H,
+                "first_time_right_rate": tr("一次通过率", "First-time right"),
+                "sla_breach_rate": tr("超时率", "SLA breach rate"),
+            },
+            key="p_month",
+        )

@@ -3,7 +3,9 @@ contracts, invoice applications, invoices, claims, receipts), with counts, the m
 and every record's id in each system.
 
 Scope (queries_recon): everything for executives and finance; others see the issues of the
-salespeople in their scope or routed to someone in it.
+salespeople in their scope. The person an issue is routed to is named (employee code) only
+when they are in the viewer's scope too; otherwise the assignee column says "outside your
+scope" and the role column says who fixes it (e.g. 销售内勤 of the salesperson's new team).
 """
 
 from __future__ import annotations
@@ -74,8 +76,9 @@ ui.page_header(
 if not scope.sees_everything:
     st.caption(
         tr(
-            "范围：责任销售或处理人在您可见范围内的问题。",
-            "Scope: issues whose responsible salesperson or assignee is in your scope.",
+            "范围：责任销售在您可见范围内的问题；处理人不在您范围内时只显示其角色。",
+            "Scope: issues whose responsible salesperson is in your scope; an assignee outside "
+            "your scope is shown by role only.",
         )
     )
 pub = db.publish_id()
@@ -219,7 +222,19 @@ with tab_iss:
     out["issue"] = out["issue_name_zh" if zh else "issue_name_en"]
     out["severity"] = per_value(out["severity"], sev)
     out["owner_role"] = per_value(out["owner_role"], lambda r: tr(*ROLE.get(r, (r, r))))
-    out = out.drop(columns=["check_name_zh", "check_name_en", "issue_name_zh", "issue_name_en"])
+    # the assignee's code is withheld (NULL) by the query when they are outside the scope
+    elsewhere = out["owner_outside_scope"].fillna(False).astype(bool)
+    out["owner_employee_code"] = out["owner_employee_code"].astype(object)
+    out.loc[elsewhere, "owner_employee_code"] = tr("不在您的范围内", "outside your scope")
+    out = out.drop(
+        columns=[
+            "check_name_zh",
+            "check_name_en",
+            "issue_name_zh",
+            "issue_name_en",
+            "owner_outside_scope",
+        ]
+    )
     lead = ["check", "issue", "severity"]
     out = out[lead + [c for c in out.columns if c not in lead]]
     out = fmt.to_wan(

@@ -4,7 +4,7 @@ invoiced-not-collected per contract and per order line, unclaimed receipts and u
 Scope: contracts by owner; order lines by the order's salesperson or the contract owner;
 unapplied cash by the contract owner; unclaimed receipts (no owner yet) by the current CRM
 owner of the payer's likely customer — a pool receipt without a likely customer is shown to
-viewers who see everything only (docs/decisions_portal_pages.md).
+viewers who see everything only (docs/decisions.md, "Portal pages").
 """
 
 from __future__ import annotations

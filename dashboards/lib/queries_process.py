@@ -4,10 +4,17 @@ imported event logs.
 Figures are computed from ``fct_workflow_instances`` / ``fct_workflow_node_visits`` with the
 definitions of ``rpt_process_overview`` / ``rpt_process_efficiency`` (docs/decisions.md), so
 any window of months and any set of workflow types can be chosen, and so a viewer's scope can
-restrict the instances: a viewer who does not see everything sees the instances initiated by,
-or with a task handled by, someone in their scope (their own, their team's, their region's),
-with every task of those instances (the approvers' waiting on their items included). The
-backlog trend counts items waiting for someone in the scope.
+restrict the instances. A viewer who does not see everything sees the instances **initiated
+by someone in their scope** (an instance is its initiator's record), with every task of those
+instances — the approvers' waiting on them included, so a manager sees how long finance took
+on their team's items and the approvers are named. Instances initiated outside the scope are
+not shown, even when someone in the scope approved a step of them: their initiator's own
+tasks would name that person. The backlog trend (``rpt_workflow_backlog_daily`` has no
+initiator) counts the items waiting for someone in the scope, without naming anyone.
+
+Speed: the per-viewer instance set is one semi-join on the instances' initiator; each table
+(node, approver, department) is its own query, so the page computes only the table on
+screen.
 """
 
 from __future__ import annotations
@@ -32,19 +39,24 @@ class ProcessFilters:
     end: dt.date | None = None  # first day after the window
 
 
-# dimension -> (key expression, label expression) per task: code constants only
+# dimension -> (group-by expressions per task, key and label per group): code constants only.
+# Keys and labels are built after grouping (on a few hundred groups, not on every task).
 DIMENSIONS = {
     "node": (
-        "v.source_system || '|' || v.workflow_type || '|' || v.node_id",
-        "v.workflow_type || ' / ' || v.node_name",
+        "v.source_system, v.workflow_type, v.node_id",
+        "source_system || '|' || workflow_type || '|' || node_id",
+        "workflow_type || ' / ' || any_value(v.node_name)",
     ),
     "handler": (
         "coalesce(v.handler_oa_user_id, v.source_system || ':' || v.handler_id)",
-        "coalesce(v.handler_name, v.handler_id, '—')",
+        "coalesce(v.handler_oa_user_id, v.source_system || ':' || v.handler_id)",
+        "coalesce(any_value(v.handler_name), any_value(v.handler_id), '—')",
     ),
     "department": (
         "coalesce(v.handler_department_id, v.handler_department_name)",
-        "coalesce(v.handler_department_name, v.handler_department_id, '(unknown)')",
+        "coalesce(v.handler_department_id, v.handler_department_name)",
+        "coalesce(any_value(v.handler_department_name), any_value(v.handler_department_id), "
+        "'(unknown)')",
     ),
 }
 
@@ -57,11 +69,15 @@ def types() -> pd.DataFrame:
     )
 
 
-def months() -> pd.DataFrame:
-    return db.query(
-        "select distinct cast(date_trunc('month', submitted_date) as date) as month_start "
-        "from marts.fct_workflow_instances where submitted_date is not null order by 1 desc"
+def latest_month() -> dt.date | None:
+    """First day of the newest month with a submission (the end of the page's window)."""
+    value = db.scalar(
+        "select cast(date_trunc('month', max(submitted_date)) as date) "
+        "from marts.fct_workflow_instances"
     )
+    if value is None or pd.isna(value):
+        return None
+    return value.date() if isinstance(value, pd.Timestamp | dt.datetime) else value
 
 
 def _source(alias: str, f: ProcessFilters) -> Where:
@@ -74,23 +90,18 @@ def _source(alias: str, f: ProcessFilters) -> Where:
 
 
 def _scope_instances(scope: Scope, alias: str) -> tuple[str, list]:
-    """Instances initiated by, or with a task handled by, someone in the scope: two semi-joins
-    or-ed (cheaper than a de-duplicating union, and than binding the instance list itself)."""
+    """Instances initiated by someone in the scope: the initiator column itself on
+    ``fct_workflow_instances`` (alias ``i``), else a semi-join on it."""
     if scope.sees_everything:
         return "(true)", []
-    han, p2 = emp(scope, "handler_employee_code")
-    handled = (
-        f"{alias}.instance_no in (select instance_no from marts.fct_workflow_node_visits "
-        f"where {han})"
+    if alias == "i":
+        return emp(scope, "i.initiator_employee_code")
+    ini, params = emp(scope, "initiator_employee_code")
+    return (
+        f"({alias}.instance_no in (select instance_no from marts.fct_workflow_instances "
+        f"where {ini}))",
+        params,
     )
-    if alias == "i":  # fct_workflow_instances itself: its initiator column directly
-        ini, p1 = emp(scope, "i.initiator_employee_code")
-        return f"({ini} or {handled})", p1 + p2
-    ini, p1 = emp(scope, "initiator_employee_code")
-    initiated = (
-        f"{alias}.instance_no in (select instance_no from marts.fct_workflow_instances where {ini})"
-    )
-    return f"({initiated} or {handled})", p1 + p2
 
 
 def overview(scope: Scope, f: ProcessFilters) -> pd.DataFrame:
@@ -104,12 +115,15 @@ def overview(scope: Scope, f: ProcessFilters) -> pd.DataFrame:
     bounds = [f.start, f.end]
     return db.query(
         f"""
-        with inst as materialized (
+        with flagged as (
             select submitted_date, finished_date, is_finished, outcome, throughput_working_hours,
                 is_first_time_right, is_sla_breached,
                 submitted_date >= {lo} and submitted_date < {hi} as sub_in,
                 coalesce(finished_date >= {lo} and finished_date < {hi}, false) as fin_in
             from marts.fct_workflow_instances as i where {w.sql}
+        ),
+        inst as materialized (  -- only the instances the window or "open now" counts
+            select * from flagged where sub_in or fin_in or not is_finished
         ),
         sub as (
             select cast(date_trunc('month', submitted_date) as date) as month_start,
@@ -175,50 +189,48 @@ def overview_window(scope: Scope, f: ProcessFilters) -> pd.DataFrame:
     return df[df["month_start"].isna()].drop(columns="month_start").reset_index(drop=True)
 
 
-def efficiency_all(scope: Scope, f: ProcessFilters) -> pd.DataFrame:
-    """Per node, handler and department (column ``dimension``) over the window (tasks by the
-    month acted on): volume, waiting mean / p50 / p90 (working hours), total delay with share
-    and rank within the dimension, SLA breach and return rates — the measures of
-    rpt_process_efficiency, in one scan (grouping sets)."""
-    w = _source("v", f).add_scope(_scope_instances(scope, "v"))
-    w.add("v.acted_at is not null and not v.is_draft")
+_TASK_COLUMNS = (
+    "v.source_system, v.workflow_type, v.node_id, v.node_name, v.handler_oa_user_id, "
+    "v.handler_id, v.handler_name, v.handler_department_id, v.handler_department_name, "
+    "v.instance_no, v.is_automated, v.waiting_working_hours, v.counted_working_hours, "
+    "v.sla_target_working_hours, v.is_sla_breached, v.is_initiator_task, v.action"
+)
+_MEASURES = """
+    count(*) filter (where not v.is_automated) as tasks,
+    count(*) filter (where v.is_automated) as automated_tasks,
+    count(distinct v.instance_no) as instances,
+    avg(v.waiting_working_hours) filter (where not v.is_automated) as mean_wait,
+    quantile_cont(v.waiting_working_hours, [0.5, 0.9]) filter (where not v.is_automated)
+        as q_wait,
+    coalesce(sum(v.counted_working_hours), 0) as delay_working_hours,
+    count(*) filter (where not v.is_automated and v.sla_target_working_hours is not null)
+        as sla_tasks,
+    count(*) filter (where not v.is_automated and v.is_sla_breached) as sla_breached,
+    count(*) filter (where not v.is_automated and not v.is_initiator_task) as decisions,
+    count(*) filter (where v.action in ('return', 'reject')) as returns"""
+
+
+def _efficiency(scope: Scope, f: ProcessFilters, dims: tuple[str, ...]) -> pd.DataFrame:
+    w = _source("v", f).add_scope(_scope_instances(scope, "v")).add("not v.is_draft")
+    if f.start is None and f.end is None:
+        w.add("v.acted_at is not null")  # else implied: acted_date is NULL iff acted_at is
     if f.start is not None:
         w.add("v.acted_date >= ?", f.start)
     if f.end is not None:
         w.add("v.acted_date < ?", f.end)
-    keys = ", ".join(f"{k} as {d}_key, {lab} as {d}_label" for d, (k, lab) in DIMENSIONS.items())
-    dim = " ".join(f"when grouping({d}_key) = 0 then '{d}'" for d in DIMENSIONS)
-    key = " ".join(f"when grouping({d}_key) = 0 then {d}_key" for d in DIMENSIONS)
-    label = " ".join(f"when grouping({d}_key) = 0 then any_value({d}_label)" for d in DIMENSIONS)
-    sets = ", ".join(f"({d}_key)" for d in DIMENSIONS)
+    tasks = f"marts.fct_workflow_node_visits as v where {w.sql}"
+    if len(dims) > 1:  # the window's tasks once, then one aggregation per dimension
+        prefix, tasks = f"with t as materialized (select {_TASK_COLUMNS} from {tasks}) ", "t as v"
+    else:
+        prefix = ""
+    groups = " union all ".join(
+        f"select '{d}' as dimension, {DIMENSIONS[d][1]} as dim_key, {DIMENSIONS[d][2]} as label,"
+        f"{_MEASURES} from {tasks} group by {DIMENSIONS[d][0]}"
+        for d in dims
+    )
     return db.query(
         f"""
-        with v as (
-            select {keys}, v.instance_no, v.is_automated, v.waiting_working_hours,
-                v.counted_working_hours, v.sla_target_working_hours, v.is_sla_breached,
-                v.is_initiator_task, v.action
-            from marts.fct_workflow_node_visits as v where {w.sql}
-        ),
-        g as (
-            select case {dim} end as dimension, case {key} end as dim_key,
-                case {label} end as label,
-                count(*) filter (where not is_automated) as tasks,
-                count(*) filter (where is_automated) as automated_tasks,
-                count(distinct instance_no) as instances,
-                avg(waiting_working_hours) filter (where not is_automated) as mean_wait,
-                quantile_cont(waiting_working_hours, [0.5, 0.9]) filter (where not is_automated)
-                    as q_wait,
-                coalesce(sum(counted_working_hours), 0) as delay_working_hours,
-                count(*) filter (where not is_automated
-                    and sla_target_working_hours is not null) as sla_tasks,
-                count(*) filter (where not is_automated and is_sla_breached) as sla_breached,
-                count(*) filter (where not is_automated and not is_initiator_task)
-                    as decisions,
-                count(*) filter (where action in ('return', 'reject')) as returns
-            from v
-            group by grouping sets ({sets})
-        )
-        select dimension, label, tasks, automated_tasks, instances, mean_wait,
+        {prefix}select dimension, label, tasks, automated_tasks, instances, mean_wait,
             q_wait[1] as p50_wait, q_wait[2] as p90_wait, delay_working_hours,
             delay_working_hours / nullif(sum(delay_working_hours) over (partition by dimension), 0)
                 as delay_share,
@@ -226,18 +238,26 @@ def efficiency_all(scope: Scope, f: ProcessFilters) -> pd.DataFrame:
                 as delay_rank,
             sla_breached / nullif(sla_tasks, 0) as sla_breach_rate,
             returns / nullif(decisions, 0) as return_rate, dim_key
-        from g order by dimension, delay_rank, label
+        from ({groups}) as g order by dimension, delay_rank, label
         """,
         w.params,
     )
 
 
+def efficiency_all(scope: Scope, f: ProcessFilters) -> pd.DataFrame:
+    """Per node, handler and department (column ``dimension``) over the window (tasks by the
+    month acted on): volume, waiting mean / p50 / p90 (working hours), total delay with share
+    and rank within the dimension, SLA breach and return rates — the measures of
+    rpt_process_efficiency (the window's tasks read once)."""
+    return _efficiency(scope, f, tuple(DIMENSIONS))
+
+
 def efficiency(scope: Scope, f: ProcessFilters, dimension: str) -> pd.DataFrame:
-    """One dimension (node, handler or department) of ``efficiency_all``."""
+    """One dimension (node, handler or department) of ``efficiency_all``, in its own query
+    (the page computes only the table on screen)."""
     if dimension not in DIMENSIONS:
         raise KeyError(dimension)
-    df = efficiency_all(scope, f)
-    return df[df["dimension"] == dimension].drop(columns="dimension").reset_index(drop=True)
+    return _efficiency(scope, f, (dimension,)).drop(columns="dimension")
 
 
 def backlog_now(scope: Scope, f: ProcessFilters) -> pd.DataFrame:

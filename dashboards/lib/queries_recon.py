@@ -2,8 +2,12 @@
 
 Viewers who see everything read ``rpt_reconciliation_summary`` as published (every check,
 clean ones with 0) and every issue. Everyone else sees the issues whose responsible
-salesperson or routed owner is in their scope, and a summary aggregated from exactly those
-issues with the summary's definitions.
+salesperson (the person the records belong to) is in their scope, and a summary aggregated
+from exactly those issues with the summary's definitions. The person an issue is routed to
+(``owner_employee_code``) is shown only when they too are in the viewer's scope; otherwise the
+code is withheld (NULL) and ``owner_outside_scope`` is true, so the page shows the role that
+fixes it (``owner_role``) and "outside your scope" instead of someone else's employee code
+(docs/decisions.md, "Portal pages").
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import pandas as pd
 
 from dashboards.lib import db
 from dashboards.lib.access import Scope
-from dashboards.lib.queries_common import LIKE, Where, emp_any, like_pattern
+from dashboards.lib.queries_common import LIKE, Where, emp, like_pattern
 
 SEVERITIES = ("high", "medium", "low")
 
@@ -53,7 +57,7 @@ _SEARCHED = (
 
 
 def _where(scope: Scope, f: ReconFilters) -> Where:
-    w = Where().add_scope(emp_any(scope, "responsible_employee_code", "owner_employee_code"))
+    w = Where().add_scope(emp(scope, "responsible_employee_code"))
     w.one_of("check_code", f.checks).one_of("severity", f.severities)
     w.one_of("issue_type", f.issue_types)
     if f.min_days_open:
@@ -65,19 +69,25 @@ def _where(scope: Scope, f: ReconFilters) -> Where:
 
 
 def issues(scope: Scope, f: ReconFilters) -> pd.DataFrame:
+    """The issues of the viewer's scope. ``owner_employee_code`` is NULL unless the routed-to
+    person is in the scope (``owner_outside_scope`` says when it was withheld)."""
     w = _where(scope, f)
+    own, own_params = emp(scope, "owner_employee_code")
     return db.query(
         f"""select check_name_zh, check_name_en, issue_name_zh, issue_name_en, severity,
             days_open, first_seen, contract_no, customer_name, details,
             crm_amount, erp_amount, oa_amount, bank_amount, difference_amount,
             crm_account_id, crm_order_no, crm_invoice_number, erp_customer_code, erp_order_no,
             erp_invoice_number, erp_receipt_no, oa_request_id, oa_application_no, oa_claim_no,
-            bank_serial_no, owner_role, owner_employee_code, responsible_employee_code,
-            issue_id, check_code, issue_type
+            bank_serial_no, owner_role,
+            case when {own} then owner_employee_code end as owner_employee_code,
+            coalesce(owner_employee_code is not null and not {own}, false)
+                as owner_outside_scope,
+            responsible_employee_code, issue_id, check_code, issue_type
         from marts.rpt_reconciliation_issues where {w.sql}
         order by case severity when 'high' then 0 when 'medium' then 1 else 2 end,
             days_open desc, issue_id""",
-        w.params,
+        [*own_params, *own_params, *w.params],
     )
 
 

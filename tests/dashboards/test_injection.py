@@ -54,14 +54,10 @@ def literal_issue_count(con, text: str, login: str) -> int:
         "select bool_or(sees_everything) from marts.dim_user_access where viewer_login_id = ?",
         [login],
     ).fetchone()[0]
-    scope = (
-        "true"
-        if everything
-        else f"(responsible_employee_code in {visible} or owner_employee_code in {visible})"
-    )
+    scope = "true" if everything else f"responsible_employee_code in {visible}"
     return con.execute(
         f"select count(*) from marts.rpt_reconciliation_issues where ({cond}) and {scope}",
-        [text.strip()] * len(_SEARCHED) + ([] if everything else [login, login]),
+        [text.strip()] * len(_SEARCHED) + ([] if everything else [login]),
     ).fetchone()[0]
 
 

@@ -79,14 +79,9 @@ def test_process_page(portal_data, role_user, mart, role):
     start, end = add_months(latest, -2), add_months(latest, 1)  # default: last 3 months
     visible = codes(mart, login)
     scope_sql, params = "true", []
-    if visible is not None:
-        scope_sql = (
-            "instance_no in (select instance_no from marts.fct_workflow_instances where "
-            "initiator_employee_code in (select unnest(?::varchar[])) union select instance_no "
-            "from marts.fct_workflow_node_visits where handler_employee_code in "
-            "(select unnest(?::varchar[])))"
-        )
-        params = [visible, visible]
+    if visible is not None:  # an instance is its initiator's record
+        scope_sql = "initiator_employee_code in (select unnest(?::varchar[]))"
+        params = [visible]
     submitted = mart.execute(
         "select count(*) from marts.fct_workflow_instances where source_system = 'oa' and "
         f"submitted_date >= ? and submitted_date < ? and {scope_sql}",
@@ -101,6 +96,50 @@ def test_process_page(portal_data, role_user, mart, role):
             [start, end],
         ).fetchone()[0]
         assert submitted == overview
+
+
+@pytest.mark.parametrize("role", ["director", "manager"])
+def test_process_tables_hold_only_workflows_initiated_in_scope(portal_data, role_user, mart, role):
+    """Every table of a scoped viewer counts exactly the tasks of the instances initiated in
+    their scope: nothing of a workflow initiated by someone outside it (whose initiator task
+    would name that person), even when someone in the scope approved one of its steps."""
+    from dashboards.lib import access, queries_process
+
+    login = role_user[role]
+    visible = codes(mart, login)
+    scope = access.scope_for(login)
+    start = mart.execute(
+        "select min(cast(date_trunc('month', submitted_date) as date)) "
+        "from marts.fct_workflow_instances"
+    ).fetchone()[0]
+    f = queries_process.ProcessFilters("oa", (), start, dt.date(9999, 1, 1))
+    tasks_sql = (
+        "from marts.fct_workflow_node_visits where source_system = 'oa' and acted_at is not null "
+        "and not is_draft and instance_no in (select instance_no from "
+        "marts.fct_workflow_instances where initiator_employee_code in "
+        "(select unnest(?::varchar[])))"
+    )
+    want_tasks, want_handlers = mart.execute(
+        f"select count(*) filter (where not is_automated), count(distinct coalesce("
+        f"handler_oa_user_id, source_system || ':' || handler_id)) {tasks_sql}",
+        [visible],
+    ).fetchone()
+    for dimension in queries_process.DIMENSIONS:
+        got = queries_process.efficiency(scope, f, dimension)
+        assert int(got["tasks"].sum()) == want_tasks, dimension
+    assert len(queries_process.efficiency(scope, f, "handler")) == want_handlers
+    open_items = mart.execute(
+        "select count(*) from marts.fct_workflow_node_visits where source_system = 'oa' "
+        "and is_open and not is_draft and instance_no in (select instance_no from "
+        "marts.fct_workflow_instances where initiator_employee_code in "
+        "(select unnest(?::varchar[])))",
+        [visible],
+    ).fetchone()[0]
+    assert int(queries_process.backlog_now(scope, f)["open_items"].sum()) == open_items
+    # the default page's tables are consistent with the same rule
+    combined = queries_process.efficiency_all(scope, f)
+    assert set(combined["dimension"]) <= set(queries_process.DIMENSIONS)
+    assert int(combined.loc[combined["dimension"] == "node", "tasks"].sum()) == want_tasks
 
 
 def test_process_tables_equal_efficiency_mart(portal_data, role_user, mart):
@@ -139,6 +178,10 @@ def test_process_expense_and_window(portal_data, role_user, mart):
     at = open_page(login, "process")
     at.radio(key="p_source").set_value("expense").run()
     at.selectbox(key="p_window").set_value(12).run()
+    assert not errors(at), errors(at)
+    assert not [m for m in at.metric if m.label == "待办任务"]  # lazy tabs: backlog not open
+    at.session_state["p_tab"] = "积压"
+    at.run()
     assert not errors(at), errors(at)
     latest = mart.execute(
         "select max(cast(date_trunc('month', submitted_date) as date)) "
@@ -180,14 +223,44 @@ def test_reconciliation_page(portal_data, role_user, mart, role):
         n, high = mart.execute(
             "select count(*), count(*) filter (where severity = 'high') "
             "from marts.rpt_reconciliation_issues where responsible_employee_code in "
-            "(select unnest(?::varchar[])) or owner_employee_code in (select unnest(?::varchar[]))",
-            [visible, visible],
+            "(select unnest(?::varchar[]))",
+            [visible],
         ).fetchone()
     assert metric(at, "未解决问题") == fmt.count(n or 0)
     assert metric(at, "高严重度") == fmt.count(high or 0)
     if n:
         issues = next(d.value for d in at.dataframe if "问题ID" in d.value.columns)
         assert len(issues) == n
+        if visible is not None:
+            # the assignee is named only when in the scope; else the role says who fixes it
+            assert set(issues["责任销售工号"].dropna()) <= set(visible)
+            shown = set(issues["处理人工号"].dropna()) - {"不在您的范围内"}
+            assert shown <= set(visible)
+            masked = mart.execute(
+                "select count(*) from marts.rpt_reconciliation_issues where "
+                "responsible_employee_code in (select unnest(?::varchar[])) and "
+                "owner_employee_code is not null and owner_employee_code not in "
+                "(select unnest(?::varchar[]))",
+                [visible, visible],
+            ).fetchone()[0]
+            assert int((issues["处理人工号"] == "不在您的范围内").sum()) == masked
+
+
+def test_reconciliation_issues_stay_visible_to_whom_they_are_routed(portal_data, mart):
+    """Scope is the responsible salesperson: an issue is routed to that salesperson, their
+    current team's assistant or leader, whose scope holds the salesperson — so nobody loses
+    an issue routed to them (docs/decisions.md, "Portal pages"). Fails if routing and
+    entitlements ever disagree."""
+    lost = mart.execute(
+        """select i.owner_employee_code, i.owner_role, i.issue_id
+        from marts.rpt_reconciliation_issues as i
+        join marts.dim_user_access as a on a.viewer_employee_code = i.owner_employee_code
+        group by all
+        having not bool_or(
+            a.sees_everything or a.visible_employee_code = i.responsible_employee_code
+        )"""
+    ).fetchall()
+    assert not lost, lost[:10]
 
 
 def test_reconciliation_filters(portal_data, role_user, mart):
