@@ -2,7 +2,7 @@
 totals, dbt's test results, a results table the portal reads, and static Data Docs.
 
 Every suite is validated on a pandas DataFrame (GX's SQL datasource over DuckDB is broken, see
-docs/decisions_quality.md):
+docs/decisions.md, "Data quality"):
 
 - ``landing__<system>__<entity>``: the entity's Parquet change log (only the columns the suite
   reads; the rest of the landed columns are attached as empty Arrow-null placeholders, so the

@@ -137,9 +137,9 @@ def _oidc_user() -> str | None:
             st.error(
                 tr(
                     "OIDC 登录尚未配置：请在 .streamlit/secrets.toml 中添加 [auth]（见 "
-                    "docs/README_portal.md）。",
+                    "README.md 的“门户”一节）。",
                     "OIDC login is not configured: add [auth] to .streamlit/secrets.toml (see "
-                    "docs/README_portal.md).",
+                    "the portals section of README.md).",
                 )
             )
             return None
