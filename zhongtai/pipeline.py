@@ -15,32 +15,15 @@ Stages, in order, each one only when the one before it succeeded:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from zhongtai import settings as zt
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 Sources = Literal["demo", "env"]
 ProgressFn = Callable[[str, int, int | None], None]
-RESULT_COLUMNS = [
-    "run_id",
-    "run_at",
-    "check_name",
-    "asset",
-    "suite",
-    "source",
-    "severity",
-    "passed",
-    "observed_value",
-    "expectation",
-    "details",
-]
 
 
 @dataclass
@@ -120,20 +103,9 @@ def check_and_publish(
         serving.record_blocked(data, reason, run_id=report.run_id)
         return report, None, reason
     published = serving.publish(
-        data=data, keep=keep, extra={"dq_check_results": results_frame(report)}
+        data=data, keep=keep, extra={"dq_check_results": quality.results_table(report)}
     )
     return report, published, None
-
-
-def results_frame(report) -> pd.DataFrame:
-    """The check results of one quality run as the ``marts.dq_check_results`` table."""
-    import pandas as pd
-
-    rows = [
-        {"run_id": report.run_id, "run_at": report.run_at, **dataclasses.asdict(r)}
-        for r in report.results
-    ]
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
 def run_pipeline(

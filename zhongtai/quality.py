@@ -802,7 +802,7 @@ def _write_atomic(table: pa.Table, path: Path) -> None:
 # the results table
 
 
-def _results_table(report: QualityReport) -> pa.Table:
+def results_table(report: QualityReport) -> pa.Table:
     rows = [
         {
             "run_id": report.run_id,
@@ -820,7 +820,7 @@ def save_results(report: QualityReport, data: Path | None = None) -> Path:
     written atomically (the portal reads it concurrently)."""
     qdir = quality_dir(data)
     path = qdir / "check_results.parquet"
-    new = _results_table(report)
+    new = results_table(report)
     with _locked(qdir):
         if path.exists():
             old = pq.read_table(path).cast(RESULT_SCHEMA)

@@ -28,6 +28,36 @@ POINTER = "current"
 PREFIX = "zhongtai-"
 LOG = "publish_log.jsonl"
 
+# Descriptions of the tables a publish adds beside the marts (the marts bring their own).
+ADDED_COMMENTS = {
+    "_publish": (
+        "This publish: when it was made, from which warehouse, how many tables and rows.",
+        {
+            "published_at": "When this publish was made (UTC).",
+            "warehouse": "The warehouse file it was copied from.",
+            "table_count": "Tables copied (marts and added tables).",
+            "row_count": "Rows copied, all tables together.",
+        },
+    ),
+    "dq_check_results": (
+        "The data-quality checks this publish passed (warnings included): Great Expectations "
+        "suites on the landing zone and key marts, cross-system totals, and dbt's tests.",
+        {
+            "run_id": "The quality run.",
+            "run_at": "When the quality run started (UTC).",
+            "check_name": "The check (a GX expectation or a dbt test).",
+            "asset": "What was checked: landing/<system>/<entity>, marts/<table> or cross_system.",
+            "suite": "The GX suite, or dbt.",
+            "source": "gx or dbt.",
+            "severity": "blocking (a failure stops the publish) or warn.",
+            "passed": "Whether the check passed.",
+            "observed_value": "What the check saw.",
+            "expectation": "What the check expects, in words.",
+            "details": "Examples of failing values, or dbt's message.",
+        },
+    ),
+}
+
 
 class ServingError(RuntimeError):
     """Publishing or reading the serving file failed; the message says what to do."""
@@ -75,8 +105,8 @@ def publish(
 ) -> Publish:
     """Copy ``marts`` into a new serving file and point ``serving/current`` at it.
 
-    ``extra``: more tables for the publish's ``marts`` schema, name → pandas DataFrame (the
-    pipeline adds ``dq_check_results``, the quality checks this publish passed).
+    ``extra``: more tables for the publish's ``marts`` schema, name → pandas DataFrame or
+    Arrow table (the pipeline adds ``dq_check_results``, the checks this publish passed).
     """
     if keep < 1:
         raise ServingError(f"keep must be at least 1 (got {keep}).")
@@ -128,6 +158,13 @@ def publish(
             "? as table_count, ? as row_count",
             [now, str(warehouse), len(tables), sum(tables.values())],
         )
+        for table, (comment, columns) in ADDED_COMMENTS.items():
+            if table == "_publish" or table in (extra or {}):
+                con.execute(f"comment on table s.marts.{_q(table)} is {_lit(comment)}")
+                for column, text in columns.items():
+                    con.execute(
+                        f"comment on column s.marts.{_q(table)}.{_q(column)} is {_lit(text)}"
+                    )
         con.execute("detach s")
     except BaseException:
         con.close()

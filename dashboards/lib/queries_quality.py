@@ -17,20 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from dashboards.lib import db
+from zhongtai.quality import RESULT_SCHEMA
 
-RESULT_COLUMNS = [
-    "run_id",
-    "run_at",
-    "check_name",
-    "asset",
-    "suite",
-    "source",
-    "severity",
-    "passed",
-    "observed_value",
-    "expectation",
-    "details",
-]
+RESULT_COLUMNS = RESULT_SCHEMA.names  # what zhongtai.quality writes
 
 
 def quality_dir() -> Path:

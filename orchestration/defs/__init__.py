@@ -11,6 +11,8 @@ import os
 
 import dagster as dg
 
+from zhongtai import quality
+
 # Every asset that opens data/warehouse.duckdb runs in this pool; its limit is 1 (see
 # orchestration/dagster.yaml), so the dbt build and the publish never overlap across runs.
 WAREHOUSE_POOL = "duckdb_warehouse"
@@ -23,16 +25,7 @@ AUTOMATION_ENV = "ZHONGTAI_DAGSTER_AUTOMATION"
 DAILY_FRESHNESS = dg.FreshnessPolicy.cron(
     deadline_cron="0 9 * * *", lower_bound_delta=dt.timedelta(hours=9), timezone=TIMEZONE
 )
-KEY_MARTS = (
-    "fct_contracts",
-    "fct_invoices",
-    "fct_bank_receipts",
-    "rpt_ar_aging",
-    "rpt_leadership_kpis",
-    "rpt_sales_ranking",
-    "fct_opportunities",
-    "dim_user_access",
-)
+KEY_MARTS = (*quality.KEY_MARTS, "rpt_sales_ranking")  # the checked marts, and the ranking
 
 
 def automation_running() -> bool:

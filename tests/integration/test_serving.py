@@ -135,3 +135,21 @@ def test_a_second_connection_in_one_process_is_hardened_too(warehouse, tmp_path)
     finally:
         second.close()
         first.close()
+
+
+def test_added_tables_are_documented_too(warehouse, tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"run_id": ["r1"], "passed": [True]})
+    pub = publish(warehouse, tmp_path, extra={"dq_check_results": frame})
+    con = duckdb.connect(str(pub.path), read_only=True)
+    try:
+        assert con.execute("select count(*) from marts.dq_check_results").fetchone()[0] == 1
+        undocumented = con.execute(
+            "select table_name, column_name from duckdb_columns() where schema_name = 'marts' "
+            "and coalesce(comment, '') = ''"
+        ).fetchall()
+        assert undocumented == []
+    finally:
+        con.close()
+    assert pub.tables["dq_check_results"] == 1
