@@ -86,8 +86,8 @@ def served(warehouse, tmp_path_factory) -> Path:
     """A data folder whose ``serving/current`` holds a publish of the session warehouse (the
     portal reads only this). Returns the data folder; point ``ZHONGTAI_DATA_DIR`` at it.
 
-    Tests using it share the warehouse's xdist group: mark them
-    ``@pytest.mark.xdist_group("warehouse")``.
+    The portal tests use it under their own xdist group, ``portal``: that worker builds its
+    own copy of the session warehouse, so the portal tests run beside the warehouse tests.
     """
     from zhongtai.serving import publish
 

@@ -100,6 +100,6 @@ def run_bench(
     say("pipeline from empty …")
     full = timed_cycle(data, "from empty", say)
     say("advancing the world one day …")
-    gen.advance(world, days=1)
+    gen.advance(world, days=1, workers=1)  # no fork: this process has threads
     incr = timed_cycle(data, "one day later", say)
     return [full, incr]

@@ -1,7 +1,7 @@
 """Fixtures for the portal tests: the published session warehouse and AppTest helpers.
 
 ``portal_data`` points ``ZHONGTAI_DATA_DIR`` at the ``served`` publish (scale 0.01); modules
-using it must be marked ``pytestmark = pytest.mark.xdist_group("warehouse")``.
+using it must be marked ``pytestmark = pytest.mark.xdist_group("portal")``.
 ``open_page(username, page)`` runs ``dashboards/app.py`` logged in as ``username`` (by setting
 the server-side session key, as a successful login does) and switches to ``page``.
 """

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from dashboards.lib import users
 from tests.dashboards.conftest import errors, open_page
 
-pytestmark = pytest.mark.xdist_group("warehouse")
+pytestmark = pytest.mark.xdist_group("portal")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from dashboards.lib import access, db
 from tests.dashboards.conftest import APP, errors
 
-pytestmark = pytest.mark.xdist_group("warehouse")
+pytestmark = pytest.mark.xdist_group("portal")
 
 
 @pytest.fixture

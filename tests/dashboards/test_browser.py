@@ -25,7 +25,7 @@ import pytest
 from dashboards.lib import fmt
 from tests.dashboards.conftest import ROOT
 
-pytestmark = pytest.mark.xdist_group("warehouse")
+pytestmark = pytest.mark.xdist_group("portal")
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "test-artifacts" / "screenshots"

@@ -11,7 +11,7 @@ import pytest
 
 from tests.dashboards.conftest import errors, open_page
 
-pytestmark = pytest.mark.xdist_group("warehouse")
+pytestmark = pytest.mark.xdist_group("portal")
 
 PAYLOADS = (
     "x' or 1=1 --",

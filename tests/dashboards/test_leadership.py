@@ -10,7 +10,7 @@ import pytest
 from dashboards.lib import access, db, fmt, ui
 from tests.dashboards.conftest import errors, open_page
 
-pytestmark = pytest.mark.xdist_group("warehouse")
+pytestmark = pytest.mark.xdist_group("portal")
 
 KPI_LABELS = {
     "signed_amount": "签约额",

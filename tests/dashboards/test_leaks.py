@@ -31,7 +31,7 @@ from streamlit.testing.v1 import AppTest
 from dashboards.lib import access, db
 from tests.dashboards.conftest import APP, errors
 
-pytestmark = pytest.mark.xdist_group("warehouse")
+pytestmark = pytest.mark.xdist_group("portal")
 
 CODE = re.compile(r"[A-Z]{2}\d{5}")
 # page -> session-state key of its lazy tabs (st.tabs(on_change="rerun"): only the open tab

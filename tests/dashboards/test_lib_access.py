@@ -7,7 +7,7 @@ import pytest
 from dashboards.lib import access, db
 from dashboards.lib.access import AccessError, Scope
 
-pytestmark = pytest.mark.xdist_group("warehouse")
+pytestmark = pytest.mark.xdist_group("portal")
 
 
 def _truth(login: str) -> tuple[set[str], str, bool]:

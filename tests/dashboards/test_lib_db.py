@@ -8,7 +8,7 @@ import pytest
 from dashboards.lib import db
 from zhongtai.serving import ServingError, publish
 
-pytestmark = pytest.mark.xdist_group("warehouse")
+pytestmark = pytest.mark.xdist_group("portal")
 
 
 def test_query_materialises_and_times(portal_data):

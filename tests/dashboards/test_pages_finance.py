@@ -10,7 +10,7 @@ import pytest
 from dashboards.lib import fmt
 from tests.dashboards.conftest import errors, open_page
 
-pytestmark = pytest.mark.xdist_group("warehouse")
+pytestmark = pytest.mark.xdist_group("portal")
 
 ROLES = ("executive", "finance", "director", "manager", "assistant", "sales")
 

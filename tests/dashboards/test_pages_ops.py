@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from dashboards.lib import fmt
 from tests.dashboards.conftest import ROOT, errors, open_page
 
-pytestmark = pytest.mark.xdist_group("warehouse")
+pytestmark = pytest.mark.xdist_group("portal")
 
 ROLES = ("executive", "finance", "director", "manager", "assistant", "sales")
 

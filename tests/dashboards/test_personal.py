@@ -11,7 +11,7 @@ import pytest
 from dashboards.lib import access, db, ui
 from tests.dashboards.conftest import errors, open_page
 
-pytestmark = pytest.mark.xdist_group("warehouse")
+pytestmark = pytest.mark.xdist_group("portal")
 
 
 def _frame(at, column: str):

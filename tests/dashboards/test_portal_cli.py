@@ -12,7 +12,7 @@ from dashboards.lib import users
 from zhongtai import portal_cli
 from zhongtai.cli import app
 
-pytestmark = pytest.mark.xdist_group("warehouse")
+pytestmark = pytest.mark.xdist_group("portal")
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -23,7 +25,22 @@ from tests.conftest import make_world
 
 
 def _gen(root: Path, scale: float = 0.01, workers: int = 1) -> Path:
-    return make_world(root, scale=scale, workers=workers)
+    if workers == 1:
+        return make_world(root, scale=scale, workers=workers)
+    # The generator forks its workers. Forking this test process, which may hold other
+    # tests' threads (DuckDB, Streamlit, HTTP servers) and their locks, can deadlock the
+    # child; `zhongtai world generate` always runs in a fresh process, so do that here.
+    code = (
+        "import sys; from pathlib import Path; from tests.conftest import make_world; "
+        "make_world(Path(sys.argv[1]), scale=float(sys.argv[2]), workers=int(sys.argv[3]))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(root), str(scale), str(workers)],
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=600,
+    )
+    return root / "world"
 
 
 def q(world: Path, sql: str) -> list[tuple]:
