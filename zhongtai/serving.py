@@ -161,7 +161,17 @@ def publish(
         for table, (comment, columns) in ADDED_COMMENTS.items():
             if table == "_publish" or table in (extra or {}):
                 con.execute(f"comment on table s.marts.{_q(table)} is {_lit(comment)}")
+                present = {
+                    c
+                    for (c,) in con.execute(
+                        "select column_name from duckdb_columns() where database_name = 's' "
+                        "and schema_name = 'marts' and table_name = ?",
+                        [table],
+                    ).fetchall()
+                }
                 for column, text in columns.items():
+                    if column not in present:
+                        continue
                     con.execute(
                         f"comment on column s.marts.{_q(table)}.{_q(column)} is {_lit(text)}"
                     )

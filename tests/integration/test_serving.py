@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from zhongtai.cli import app
-from zhongtai.serving import POINTER, ServingError, connect, current_path, publish
+from zhongtai.serving import LOG, POINTER, ServingError, connect, current_path, publish
 
 pytestmark = pytest.mark.xdist_group("warehouse")
 
@@ -26,7 +26,7 @@ def test_publish_repoints_current_and_keeps_the_newest(warehouse, tmp_path):
     third = publish(warehouse, tmp_path, keep=2)
     assert not first.path.exists() and third.pruned == [first.path]
     assert sorted(p.name for p in (tmp_path / "serving").iterdir()) == sorted(
-        [POINTER, second.path.name, third.path.name]
+        [POINTER, LOG, second.path.name, third.path.name]
     )
 
 
