@@ -60,14 +60,11 @@ def warehouse(world, sources, tmp_path_factory) -> Path:
     from extractors.run import SYSTEMS
     from extractors.run import extract as run_extract
     from extractors.settings import ExtractSettings
+    from simulators.servers.sources import extractor_env
     from zhongtai.warehouse import build
 
     data = tmp_path_factory.mktemp("warehouse")
-    urls = {
-        f"ZHONGTAI_{s.upper()}_BASE_URL": url + ("/K3Cloud/" if s == "erp" else "")
-        for s, url in sources.items()
-    }
-    urls["ZHONGTAI_CRM_ACCOUNTS_URL"] = sources["crm"]
+    urls = extractor_env(sources)
     settings = replace(ExtractSettings.from_env(**urls), landing=data / "landing")
     results, _ = run_extract(list(SYSTEMS), settings=settings)
     assert not [r for r in results if r.error], [r.error for r in results if r.error]

@@ -57,15 +57,11 @@ def extract_sources(
         results, _ = run_extract(list(SYSTEMS), settings=settings, progress=progress)
         return results, settings
 
-    from simulators.servers.sources import start_sources, stop_sources
+    from simulators.servers.sources import extractor_env, start_sources, stop_sources
 
     running = start_sources(data / "world", ports=dict.fromkeys(SYSTEMS, 0), log=False)
     try:
-        urls = {
-            f"ZHONGTAI_{s.upper()}_BASE_URL": srv.url + ("/K3Cloud/" if s == "erp" else "")
-            for s, srv in running.items()
-        }
-        urls["ZHONGTAI_CRM_ACCOUNTS_URL"] = running["crm"].url
+        urls = extractor_env({s: srv.url for s, srv in running.items()})
         settings = replace(ExtractSettings.from_env(**urls), landing=data / "landing")
         results, _ = run_extract(list(SYSTEMS), settings=settings, progress=progress)
     finally:

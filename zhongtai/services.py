@@ -118,14 +118,12 @@ def run_services(
     running_sources = None
     if simulators:
         from extractors.run import SYSTEMS
-        from simulators.servers.sources import start_sources
+        from simulators.servers.sources import extractor_env, start_sources
 
         if not (data / "world").exists():
             raise ServiceError(f"no demo world in {data / 'world'}: run `make run` first.")
         running_sources = start_sources(data / "world", ports=dict.fromkeys(SYSTEMS, 0), log=False)
-        for s, srv in running_sources.items():
-            env[f"ZHONGTAI_{s.upper()}_BASE_URL"] = srv.url + ("/K3Cloud/" if s == "erp" else "")
-        env["ZHONGTAI_CRM_ACCOUNTS_URL"] = running_sources["crm"].url
+        env.update(extractor_env({s: srv.url for s, srv in running_sources.items()}))
         say("Simulators: " + ", ".join(f"{s} {srv.url}" for s, srv in running_sources.items()))
     services: list[Service] = []
     stop = {"now": False}

@@ -106,3 +106,16 @@ def start_sources(
 def stop_sources(running: dict[str, RunningServer]) -> None:
     for srv in running.values():
         srv.stop()
+
+
+def extractor_env(urls: dict[str, str]) -> dict[str, str]:
+    """The settings that point the extractors at simulators serving at ``urls`` (system →
+    root URL, as ``RunningServer.url``): each system's base URL (Kingdee's under
+    ``/K3Cloud/``) and the CRM's accounts (OAuth) server."""
+    env = {
+        f"ZHONGTAI_{s.upper()}_BASE_URL": url + ("/K3Cloud/" if s == "erp" else "")
+        for s, url in urls.items()
+    }
+    if "crm" in urls:
+        env["ZHONGTAI_CRM_ACCOUNTS_URL"] = urls["crm"]
+    return env

@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from simulators.servers.sources import extractor_env
 from zhongtai import serving
 
 # its own worker: the simulators and a fresh data folder, not the shared warehouse
@@ -22,11 +23,8 @@ def test_materialize_everything_then_publish(world, sources, tmp_path, monkeypat
     shutil.copytree(world.parent / "inbox" / "bank", data / "inbox" / "bank")
     monkeypatch.setenv("ZHONGTAI_DATA_DIR", str(data))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    for system, url in sources.items():
-        monkeypatch.setenv(
-            f"ZHONGTAI_{system.upper()}_BASE_URL", url + ("/K3Cloud/" if system == "erp" else "")
-        )
-    monkeypatch.setenv("ZHONGTAI_CRM_ACCOUNTS_URL", sources["crm"])
+    for name, value in extractor_env(sources).items():
+        monkeypatch.setenv(name, value)
     was_loaded = "orchestration.definitions" in sys.modules
     mod = importlib.import_module("orchestration.definitions")
     if was_loaded:
