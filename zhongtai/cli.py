@@ -467,6 +467,14 @@ def advance(
         f"to {meta.get('as_of')}: {changes.get('created', 0):,} created, "
         f"{changes.get('modified', 0):,} modified, {changes.get('deleted', 0):,} deleted."
     )
+    if str(meta.get("as_of")) > _today().isoformat():
+        _say(
+            f"Note: the world is now ahead of today ({_today()}). A build takes 'today' from "
+            "the data but never later than the wall clock, so as-of figures stop at today "
+            "and the as-of consistency tests (daily pipeline vs open deals, stalled-customer "
+            "warnings) fail until the calendar catches up. Generate the world with an "
+            "earlier --as-of to simulate days ahead."
+        )
 
 
 @world_app.command()
@@ -1106,7 +1114,9 @@ def pipeline_bench_cmd(
     folder: Annotated[
         Path | None,
         typer.Option(
-            "--data", help="Bench data folder (its world is reused).", show_default="data/bench"
+            "--data",
+            help="Bench data folder (its base/ world is reused; the rest is rebuilt).",
+            show_default="data/bench",
         ),
     ] = None,
     scale: Annotated[float, typer.Option(help="World scale when one must be generated.")] = 1.0,

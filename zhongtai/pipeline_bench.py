@@ -1,17 +1,21 @@
 """``make bench``: time the whole pipeline from empty, then one incremental cycle.
 
-1. A world of the chosen scale in ``<bench>/world`` (generated when missing; not timed here —
-   ``make bench-world`` times that).
-2. From empty: the landing zone, warehouse, dbt target, quality results and publishes are
-   removed and the bank statements put back in the inbox; then the pipeline runs (extract →
-   import → build → check → publish) and is timed stage by stage.
-3. Incremental: the world moves forward one day; the pipeline runs again and the time until
+1. A pristine world of the chosen scale in ``<bench>/base/`` (its ``world/`` and the bank
+   statements it wrote to ``inbox/``), generated once, as of the day before the bench date,
+   so that the simulated day the bench adds is never ahead of the wall clock (a build caps
+   "today" at the wall clock; data from tomorrow fails the as-of consistency tests). Not
+   timed here — ``make bench-world`` times a generation.
+2. From empty: everything under ``<bench>`` except ``base/`` is removed and the world and
+   inbox are copied afresh from ``base/``, so every bench run starts from the same data; then
+   the pipeline runs (extract → import → build → check → publish), timed stage by stage.
+3. Incremental: the copy moves forward one day; the pipeline runs again and the time until
    the change is visible in the serving file (the new publish) is reported.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import time
 from collections.abc import Callable
@@ -28,24 +32,21 @@ class CycleTiming:
     blocked: str | None = None
 
 
-def _restore_inbox(data: Path) -> int:
-    """Move imported statement files back from ``inbox/bank/processed/``; returns how many."""
-    processed = data / "inbox" / "bank" / "processed"
-    n = 0
-    if processed.is_dir():
-        for f in processed.iterdir():
-            if f.is_file():
-                f.rename(processed.parent / f.name)
-                n += 1
-    return n
-
-
 def reset(data: Path) -> None:
-    for name in ("landing", "dbt", "serving", "quality"):
+    """Everything but ``base/`` removed; the world and inbox copied afresh from ``base/``."""
+    for name in ("landing", "dbt", "serving", "quality", "world", "inbox"):
         shutil.rmtree(data / name, ignore_errors=True)
     for f in data.glob("warehouse.duckdb*"):
         f.unlink()
-    _restore_inbox(data)  # the import ledger lives in landing/_ledger, removed above
+    base = data / "base"
+    shutil.copytree(base / "world", data / "world")
+    shutil.copytree(base / "inbox", data / "inbox")
+    meta_path = data / "world" / "world.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["inbox"] = str((data / "inbox" / "bank").resolve())  # new statements land here
+    meta_path.write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
 
 
 def timed_cycle(data: Path, name: str, say: Callable[[str], None]) -> CycleTiming:
@@ -92,14 +93,28 @@ def run_bench(
     from simulators.world import generate as gen
 
     data.mkdir(parents=True, exist_ok=True)
-    world = data / "world"
-    if not (world / "world.json").exists():
-        say(f"generating a scale-{scale} world in {world} (not timed) …")
-        gen.generate(world, seed=seed, scale=scale, as_of=as_of, inbox=data / "inbox" / "bank")
+    base = data / "base"
+    base_as_of = as_of - dt.timedelta(days=1)
+    if not (base / "world" / "world.json").exists():
+        shutil.rmtree(base, ignore_errors=True)
+        say(f"generating a scale-{scale} world as of {base_as_of} in {base} (not timed) …")
+        gen.generate(
+            base / "world",
+            seed=seed,
+            scale=scale,
+            as_of=base_as_of,
+            inbox=base / "inbox" / "bank",
+        )
+    elif gen.load_meta(base / "world")["as_of"] >= as_of.isoformat():
+        raise RuntimeError(
+            f"the bench world in {base} is as of {gen.load_meta(base / 'world')['as_of']}, "
+            f"so the simulated day after it is not before {as_of}: remove {base} to generate "
+            "a new one"
+        )
     reset(data)
     say("pipeline from empty …")
     full = timed_cycle(data, "from empty", say)
     say("advancing the world one day …")
-    gen.advance(world, days=1, workers=1)  # no fork: this process has threads
+    gen.advance(data / "world", days=1, workers=1)  # no fork: this process has threads
     incr = timed_cycle(data, "one day later", say)
     return [full, incr]
