@@ -21,7 +21,10 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +56,12 @@ class WorldError(Exception):
 
 
 class _Books:
+    """Org, products and every customer created through ``last_day``. Deterministic given
+    ``cfg`` and ``last_day``: each worker process builds its own copy."""
+
     def __init__(self, cfg: WorldConfig, last_day: int):
         self.cfg = cfg
+        self.last_day = last_day
         self.org = Org(cfg.seed, cfg.scale, cfg.start_day)
         self.book = CustomerBook()
         self.customer_tl: dict[int, dict] = {}
@@ -162,6 +169,7 @@ def _org_timelines(cfg: WorldConfig, org: Org) -> Ctx:
 
 # -- per-day generation (runs in worker processes) ---------------------------------------------
 
+# Set in each worker by _init_worker, and in this process while it generates chunks itself.
 _BOOKS: _Books | None = None
 _OUT: Path | None = None
 STREAM_NO = {"sales": 1, "visits": 2, "expense": 3, "notices": 4, "targets": 5}
@@ -246,18 +254,40 @@ def _chunks(days: list[int]) -> list[list[int]]:
     return list(out.values())
 
 
-def _generate_days(
-    books: _Books, out: Path, days: list[int], progress: Progress | None, workers: int
-) -> dict[str, list]:
+def _init_worker(cfg: WorldConfig, last_day: int, out: Path) -> None:
+    """Runs once in each worker process: build the books there (workers are spawned, not
+    forked, so they inherit nothing from this process)."""
     global _BOOKS, _OUT
-    _BOOKS, _OUT = books, out
+    _BOOKS, _OUT = _Books(cfg, last_day), out
+
+
+def _generate_days(
+    cfg: WorldConfig,
+    last_day: int,
+    out: Path,
+    days: list[int],
+    progress: Progress | None,
+    workers: int,
+    books: _Books | None = None,
+) -> dict[str, list]:
+    """Generate ``days`` in blocks, in ``workers`` processes; returns the planted truth.
+
+    ``books`` is this process's copy, if it has one built through ``last_day``; it is built
+    here only when a block is generated in this process.
+
+    Workers are spawned rather than forked: a fork of this process, which may hold pyarrow,
+    DuckDB or test threads, can copy a lock mid-use and deadlock the child. A worker that dies
+    breaks the pool (BrokenProcessPool) instead of hanging it; the blocks not finished by then
+    are generated here, so the result is the same.
+    """
+    global _BOOKS, _OUT
     chunks = _chunks(days)
     truth: dict[str, list] = {}
     done = 0
     if progress:
         progress("generating days", 0, len(days))
 
-    def collect(res, n):
+    def collect(res: tuple[dict[str, list], int], n: int) -> None:
         nonlocal done
         tr, _rows = res
         for k, v in tr.items():
@@ -266,15 +296,43 @@ def _generate_days(
         if progress:
             progress("generating days", done, len(days))
 
+    futures: list[Future] = []
+    collected = 0  # blocks collected so far, in order
+    if workers > 1 and len(chunks) > 1:
+        pool = ProcessPoolExecutor(
+            min(workers, len(chunks)),
+            mp_context=mp.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(cfg, last_day, out),
+        )
+        try:
+            futures = [pool.submit(_gen_days, ch) for ch in chunks]
+            for fut, ch in zip(futures, chunks, strict=True):
+                collect(fut.result(), len(ch))
+                collected += 1
+        except BrokenProcessPool as exc:
+            print(
+                f"warning: a world generator worker process died ({exc}); generating the "
+                f"remaining {len(chunks) - collected} of {len(chunks)} day blocks in this "
+                "process instead (slower, same result)",
+                file=sys.stderr,
+                flush=True,
+            )
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    if collected == len(chunks):
+        return truth
+    if books is None or books.last_day != last_day:
+        books = _Books(cfg, last_day)
+    _BOOKS, _OUT = books, out
     try:
-        if workers > 1 and len(chunks) > 1:
-            ctx = mp.get_context("fork")
-            with ctx.Pool(workers) as pool:
-                for res, ch in zip(pool.imap(_gen_days, chunks), chunks, strict=True):
-                    collect(res, len(ch))
-        else:
-            for ch in chunks:
-                collect(_gen_days(ch), len(ch))
+        for i in range(collected, len(chunks)):
+            fut = futures[i] if i < len(futures) else None
+            if fut is not None and fut.done() and not fut.cancelled() and fut.exception() is None:
+                res = fut.result()  # finished by a worker before the pool broke
+            else:
+                res = _gen_days(chunks[i])
+            collect(res, len(chunks[i]))
     finally:
         _BOOKS = _OUT = None
     return truth
@@ -353,7 +411,9 @@ def generate(
     workers = workers or min(2, os.cpu_count() or 1)
     if progress:
         progress("customers and org", 0, 1)
-    books = _Books(cfg, as_of_day)
+    # Worker processes build the day-by-day customers themselves; with them this process only
+    # needs the part before the first day (org, products, the customers existing at the start).
+    books = _Books(cfg, as_of_day if workers == 1 else cfg.start_day - 1)
     # every entity gets an empty part, so its schema is known even when nothing was generated
     for ent in schemas.ALL:
         _write(ent.arrow_schema().empty_table(), _part_path(out, ent.system, ent.name, "empty"))
@@ -361,7 +421,8 @@ def generate(
         _write(t, _part_path(out, system, name, "static"))
     if progress:
         progress("customers and org", 1, 1)
-    truth = _generate_days(books, out, list(range(cfg.start_day, as_of_day + 1)), progress, workers)
+    days = list(range(cfg.start_day, as_of_day + 1))
+    truth = _generate_days(cfg, as_of_day, out, days, progress, workers, books)
     # customers existing before the start (generated with the books, not in a day block)
     truth = _merge_truth(books.customer_truth.get(cfg.start_day - 1, {}), truth)
     del books
@@ -469,9 +530,8 @@ def advance(
     workers = workers or min(2, os.cpu_count() or 1)
     truth_new: dict = {}
     if new_day > gen_through:
-        books = _Books(cfg, new_day)
         new_days = list(range(gen_through + 1, new_day + 1))
-        truth_new = _generate_days(books, out, new_days, progress, workers)
+        truth_new = _generate_days(cfg, new_day, out, new_days, progress, workers)
         meta["generated_through"] = date_of_day(new_day).isoformat()
     from simulators.world.truth import read_planted
 

@@ -10,8 +10,6 @@ import datetime as dt
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -22,36 +20,6 @@ from simulators.world import schemas
 from simulators.world.generate import WorldError, advance, summary
 from tests.conftest import WORLD_AS_OF as AS_OF
 from tests.conftest import make_world
-
-
-def _gen(root: Path, scale: float = 0.01, workers: int = 1) -> Path:
-    if workers == 1:
-        return make_world(root, scale=scale, workers=workers)
-    # The generator forks its workers. Forking this test process, which may hold other
-    # tests' threads (DuckDB, Streamlit, HTTP servers) and their locks, can deadlock the
-    # child; `zhongtai world generate` always runs in a fresh process, so do that here.
-    code = (
-        "import sys; from pathlib import Path; from tests.conftest import make_world; "
-        "make_world(Path(sys.argv[1]), scale=float(sys.argv[2]), workers=int(sys.argv[3]))"
-    )
-    # Known: the generator's fork pool has hung twice under a loaded full suite (a pool worker
-    # gone, the other waiting; standalone it takes 8 s). Until that is fixed, a hung run is
-    # retried once in a new process after 180 s; see docs/decisions.md (synthetic world).
-    for attempt in (1, 2):
-        shutil.rmtree(root / "world", ignore_errors=True)
-        shutil.rmtree(root / "inbox", ignore_errors=True)
-        try:
-            subprocess.run(
-                [sys.executable, "-c", code, str(root), str(scale), str(workers)],
-                check=True,
-                cwd=Path(__file__).resolve().parents[2],
-                timeout=180,
-            )
-            break
-        except subprocess.TimeoutExpired:
-            if attempt == 2:
-                raise
-    return root / "world"
 
 
 def q(world: Path, sql: str) -> list[tuple]:
@@ -74,7 +42,7 @@ def _digests(root: Path) -> dict[str, str]:
 
 
 def test_same_seed_gives_byte_identical_files(world, tmp_path):
-    again = _gen(tmp_path, workers=2)  # a different process count must not matter either
+    again = make_world(tmp_path, workers=2)  # a different process count must not matter either
     assert _digests(again.parent) == _digests(world.parent)
     a = json.loads((world / "world.json").read_text())
     b = json.loads((again / "world.json").read_text())
@@ -277,7 +245,7 @@ def test_bank_statement_files_are_in_the_inbox(world):
 
 
 def test_counts_scale_linearly(world, tmp_path):
-    double = _gen(tmp_path, scale=0.02)
+    double = make_world(tmp_path, scale=0.02)
     a, b = summary(world), summary(double)
     for system, entity in [
         ("crm", "Accounts"),
