@@ -1914,6 +1914,11 @@ def dbt_results(run_results_json: Path) -> list[CheckResult]:
         column = node.get("column_name")
         what = meta.get("name") or "singular test"
         expectation = f"dbt {what}" + (f" on {column}" if column else "") + " returns no rows"
+        if what == "not_null_columns":  # one test for all plain not-null columns of a model
+            cols = list((meta.get("kwargs") or {}).get("columns") or [])
+            expectation = "dbt not_null_columns: no NULLs in " + ", ".join(map(str, cols))
+            if failures is not None and status != "skipped":
+                observed = f"{failures:,} of {len(cols)} columns have NULLs"
         passed = status == "pass"
         details = None
         if not passed:

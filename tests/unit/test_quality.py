@@ -372,6 +372,7 @@ def test_dbt_results(tmp_path):
             "message": "Got 2",
         },
         {"unique_id": "test.zt.unique_fct_x_id.4", "status": "skipped", "failures": None},
+        {"unique_id": "test.zt.not_null_columns_fct_x.5", "status": "fail", "failures": 2},
         {"unique_id": "model.zt.fct_x", "status": "success"},
         {"unique_id": "unit_test.zt.fct_x.u", "status": "pass"},
     ]
@@ -399,11 +400,26 @@ def test_dbt_results(tmp_path):
             "config": {"severity": "error"},
             "attached_node": "model.zt.fct_x",
         },
+        "test.zt.not_null_columns_fct_x.5": {
+            "name": "not_null_columns_fct_x",
+            "config": {"severity": "error"},
+            "attached_node": "model.zt.fct_x",
+            "test_metadata": {
+                "name": "not_null_columns",
+                "kwargs": {"columns": ["a", "b", "c"]},
+            },
+        },
     }
     (target / "run_results.json").write_text(json.dumps({"results": results}))
     (target / "manifest.json").write_text(json.dumps({"nodes": nodes}))
     out = {r.check_name: r for r in quality.dbt_results(target / "run_results.json")}
-    assert set(out) == {"not_null_fct_x_id", "rel_fct_x_y", "assert_totals", "unique_fct_x_id"}
+    assert set(out) == {
+        "not_null_fct_x_id",
+        "rel_fct_x_y",
+        "assert_totals",
+        "unique_fct_x_id",
+        "not_null_columns_fct_x",
+    }
     assert all(r.source == "dbt" and r.asset == "marts/fct_x" for r in out.values())
     assert out["not_null_fct_x_id"].passed and out["not_null_fct_x_id"].severity == BLOCKING
     assert out["not_null_fct_x_id"].expectation == "dbt not_null on id returns no rows"
@@ -415,6 +431,13 @@ def test_dbt_results(tmp_path):
         BLOCKING,
     ) and "--select assert_totals" in fail.details
     assert out["unique_fct_x_id"].observed_value.startswith("not run")
+    nn = out["not_null_columns_fct_x"]
+    assert nn.expectation == "dbt not_null_columns: no NULLs in a, b, c"
+    assert (nn.passed, nn.severity, nn.observed_value) == (
+        False,
+        BLOCKING,
+        "2 of 3 columns have NULLs",
+    )
     with pytest.raises(quality.QualityError, match="zhongtai build"):
         quality.dbt_results(tmp_path / "missing" / "run_results.json")
 
