@@ -9,13 +9,16 @@ Stages, in order, each one only when the one before it succeeded:
 3. build the warehouse with dbt (error-severity dbt tests fail the build);
 4. run the data-quality checks (``zhongtai.quality``) and add dbt's test results;
 5. publish the marts blue/green (``zhongtai.serving``) — only when the build passed and no
-   blocking check failed. Otherwise the previous publish keeps serving and the reason is
-   recorded in ``<data>/serving/publish_log.jsonl``.
+   blocking check failed (the copy is staged while step 4 runs and made current after it).
+   Otherwise the previous publish keeps serving and the reason is recorded in
+   ``<data>/serving/publish_log.jsonl``.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -86,22 +89,38 @@ def check_and_publish(
         reason = "the dbt build failed (see its failures above); nothing was checked."
         serving.record_blocked(data, reason)
         return None, None, reason
-    report = quality.run_checks(data, progress=progress)
-    run_results = data / "dbt" / "target" / "run_results.json"
-    if run_results.exists():
-        report.results.extend(quality.dbt_results(run_results))
-    quality.save_results(report, data)
+    # The marts are copied into the next serving file while the checks run (the copy is
+    # DuckDB work outside the GIL, the checks mostly Python): the copy is only made current
+    # once nothing blocks, and deleted otherwise.
+    with ThreadPoolExecutor(1, thread_name_prefix="stage-publish") as pool:
+        staging = pool.submit(serving.stage, data=data)
+        try:
+            report = quality.run_checks(data, progress=progress)
+            run_results = data / "dbt" / "target" / "run_results.json"
+            if run_results.exists():
+                report.results.extend(quality.dbt_results(run_results))
+            quality.save_results(report, data)
+        except BaseException:
+            _discard(staging)
+            raise
     if not report.ok:
+        _discard(staging)
         reason = "blocking checks failed: " + "; ".join(
             f"{r.asset} {r.check_name} (observed {r.observed_value})"
             for r in report.blocking_failures
         )
         serving.record_blocked(data, reason, run_id=report.run_id)
         return report, None, reason
-    published = serving.publish(
-        data=data, keep=keep, extra={"dq_check_results": quality.results_table(report)}
+    published = staging.result().commit(
+        extra={"dq_check_results": quality.results_table(report)}, keep=keep
     )
     return report, published, None
+
+
+def _discard(staging: Future) -> None:
+    """Throw away a staged publish (if staging got that far) without raising."""
+    with contextlib.suppress(Exception):  # a staging error is not the one to report here
+        staging.result().discard()
 
 
 def run_pipeline(

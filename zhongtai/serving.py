@@ -97,6 +97,139 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+class StagedPublish:
+    """A publish being made: ``stage`` has copied the marts into ``<name>.partial``;
+    ``commit`` adds the extra tables, renames the file and repoints ``current``; ``discard``
+    deletes it. Staging is the slow part (compressing every mart into the v1.4 format), so the
+    pipeline stages while the quality checks run and commits only when nothing blocks."""
+
+    def __init__(self, data: Path, warehouse: Path) -> None:
+        self.data = data
+        self.warehouse = warehouse
+        self.out_dir = serving_dir(data)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.now = dt.datetime.now(dt.UTC)
+        self.name = f"{PREFIX}{self.now.strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:6]}.duckdb"
+        self.tmp = self.out_dir / (self.name + ".partial")
+        self.tables: dict[str, int] = {}
+        self.con: duckdb.DuckDBPyConnection | None = duckdb.connect()
+
+    def _copy_marts(self) -> None:
+        con = self.con
+        assert con is not None
+        try:
+            con.execute(f"attach {_lit(str(self.warehouse))} as w (read_only)")
+        except duckdb.IOException as exc:
+            raise ServingError(
+                f"cannot open {self.warehouse} read-only ({exc}); is a build still running?"
+            ) from exc
+        con.execute(f"attach {_lit(str(self.tmp))} as s (storage_version '{STORAGE_VERSION}')")
+        con.execute("create schema s.marts")
+        rows = con.execute(
+            "select table_name, comment from duckdb_tables() "
+            "where database_name = 'w' and schema_name = 'marts' order by table_name"
+        ).fetchall()
+        if not rows:
+            raise ServingError(f"{self.warehouse} has no marts: run `zhongtai build` first.")
+        for table, comment in rows:
+            con.execute(f"create table s.marts.{_q(table)} as from w.marts.{_q(table)}")
+            if comment:
+                con.execute(f"comment on table s.marts.{_q(table)} is {_lit(comment)}")
+            self.tables[table] = con.execute(
+                f"select count(*) from s.marts.{_q(table)}"
+            ).fetchall()[0][0]
+        for table, column, comment in con.execute(
+            "select table_name, column_name, comment from duckdb_columns() "
+            "where database_name = 'w' and schema_name = 'marts' and coalesce(comment, '') <> ''"
+        ).fetchall():
+            con.execute(f"comment on column s.marts.{_q(table)}.{_q(column)} is {_lit(comment)}")
+        con.execute("detach w")
+
+    def commit(self, extra: dict[str, object] | None = None, keep: int = 5) -> Publish:
+        """Add ``extra`` (name → pandas DataFrame or Arrow table) and ``_publish``, then make
+        this the current publish and delete all but the newest ``keep``."""
+        if keep < 1:
+            raise ServingError(f"keep must be at least 1 (got {keep}).")
+        con = self.con
+        if con is None:
+            raise ServingError(f"{self.tmp.name} was already committed or discarded.")
+        self.now = dt.datetime.now(dt.UTC)  # published when committed, not when staging began
+        try:
+            for table, frame in (extra or {}).items():
+                con.register("_extra", frame)
+                con.execute(f"create table s.marts.{_q(table)} as from _extra")
+                con.unregister("_extra")
+                self.tables[table] = len(frame)
+            con.execute(
+                "create table s.marts._publish as select ? as published_at, ? as warehouse, "
+                "? as table_count, ? as row_count",
+                [self.now, str(self.warehouse), len(self.tables), sum(self.tables.values())],
+            )
+            for table, (comment, columns) in ADDED_COMMENTS.items():
+                if table == "_publish" or table in (extra or {}):
+                    con.execute(f"comment on table s.marts.{_q(table)} is {_lit(comment)}")
+                    present = {
+                        c
+                        for (c,) in con.execute(
+                            "select column_name from duckdb_columns() where database_name = 's' "
+                            "and schema_name = 'marts' and table_name = ?",
+                            [table],
+                        ).fetchall()
+                    }
+                    for column, text in columns.items():
+                        if column not in present:
+                            continue
+                        con.execute(
+                            f"comment on column s.marts.{_q(table)}.{_q(column)} is {_lit(text)}"
+                        )
+            con.execute("detach s")
+        except BaseException:
+            self.discard()
+            raise
+        con.close()
+        self.con = None
+        final = self.out_dir / self.name
+        os.replace(self.tmp, final)
+        # atomically repoint: a new symlink under a temporary name replaces the old one
+        link_tmp = self.out_dir / f".{POINTER}.{uuid.uuid4().hex[:6]}"
+        link_tmp.symlink_to(final.name)
+        os.replace(link_tmp, self.out_dir / POINTER)
+        pruned = []
+        published = sorted(self.out_dir.glob(f"{PREFIX}*.duckdb"), key=lambda p: p.name)
+        for old in published[:-keep]:
+            if old != final:
+                old.unlink(missing_ok=True)
+                pruned.append(old)
+        _log(
+            self.data,
+            {"outcome": "published", "file": final.name, "rows": sum(self.tables.values())},
+        )
+        return Publish(final, self.tables, self.now, pruned)
+
+    def discard(self) -> None:
+        """Delete the partial file; the current publish is untouched."""
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+        self.tmp.unlink(missing_ok=True)
+
+
+def stage(warehouse: Path | None = None, data: Path | None = None) -> StagedPublish:
+    """Copy ``marts`` (with every table and column comment) into a new partial serving file;
+    nothing is served from it until ``commit``."""
+    data = (data or settings.data_dir()).resolve()
+    warehouse = (warehouse or data / "warehouse.duckdb").resolve()
+    if not warehouse.exists():
+        raise ServingError(f"no warehouse at {warehouse}: run `zhongtai build` first.")
+    staged = StagedPublish(data, warehouse)
+    try:
+        staged._copy_marts()
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
 def publish(
     warehouse: Path | None = None,
     data: Path | None = None,
@@ -110,91 +243,7 @@ def publish(
     """
     if keep < 1:
         raise ServingError(f"keep must be at least 1 (got {keep}).")
-    data = (data or settings.data_dir()).resolve()
-    warehouse = (warehouse or data / "warehouse.duckdb").resolve()
-    if not warehouse.exists():
-        raise ServingError(f"no warehouse at {warehouse}: run `zhongtai build` first.")
-    out_dir = serving_dir(data)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.UTC)
-    name = f"{PREFIX}{now.strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:6]}.duckdb"
-    tmp = out_dir / (name + ".partial")
-    con = duckdb.connect()
-    tables: dict[str, int] = {}
-    try:
-        try:
-            con.execute(f"attach {_lit(str(warehouse))} as w (read_only)")
-        except duckdb.IOException as exc:
-            raise ServingError(
-                f"cannot open {warehouse} read-only ({exc}); is a build still running?"
-            ) from exc
-        con.execute(f"attach {_lit(str(tmp))} as s (storage_version '{STORAGE_VERSION}')")
-        con.execute("create schema s.marts")
-        rows = con.execute(
-            "select table_name, comment from duckdb_tables() "
-            "where database_name = 'w' and schema_name = 'marts' order by table_name"
-        ).fetchall()
-        if not rows:
-            raise ServingError(f"{warehouse} has no marts: run `zhongtai build` first.")
-        for table, comment in rows:
-            con.execute(f"create table s.marts.{_q(table)} as from w.marts.{_q(table)}")
-            if comment:
-                con.execute(f"comment on table s.marts.{_q(table)} is {_lit(comment)}")
-            tables[table] = con.execute(f"select count(*) from s.marts.{_q(table)}").fetchall()[0][
-                0
-            ]
-        for table, column, comment in con.execute(
-            "select table_name, column_name, comment from duckdb_columns() "
-            "where database_name = 'w' and schema_name = 'marts' and coalesce(comment, '') <> ''"
-        ).fetchall():
-            con.execute(f"comment on column s.marts.{_q(table)}.{_q(column)} is {_lit(comment)}")
-        for table, frame in (extra or {}).items():
-            con.register("_extra", frame)
-            con.execute(f"create table s.marts.{_q(table)} as from _extra")
-            con.unregister("_extra")
-            tables[table] = len(frame)
-        con.execute(
-            "create table s.marts._publish as select ? as published_at, ? as warehouse, "
-            "? as table_count, ? as row_count",
-            [now, str(warehouse), len(tables), sum(tables.values())],
-        )
-        for table, (comment, columns) in ADDED_COMMENTS.items():
-            if table == "_publish" or table in (extra or {}):
-                con.execute(f"comment on table s.marts.{_q(table)} is {_lit(comment)}")
-                present = {
-                    c
-                    for (c,) in con.execute(
-                        "select column_name from duckdb_columns() where database_name = 's' "
-                        "and schema_name = 'marts' and table_name = ?",
-                        [table],
-                    ).fetchall()
-                }
-                for column, text in columns.items():
-                    if column not in present:
-                        continue
-                    con.execute(
-                        f"comment on column s.marts.{_q(table)}.{_q(column)} is {_lit(text)}"
-                    )
-        con.execute("detach s")
-    except BaseException:
-        con.close()
-        tmp.unlink(missing_ok=True)
-        raise
-    con.close()
-    final = out_dir / name
-    os.replace(tmp, final)
-    # atomically repoint: a new symlink under a temporary name replaces the old one
-    link_tmp = out_dir / f".{POINTER}.{uuid.uuid4().hex[:6]}"
-    link_tmp.symlink_to(final.name)
-    os.replace(link_tmp, out_dir / POINTER)
-    pruned = []
-    published = sorted(out_dir.glob(f"{PREFIX}*.duckdb"), key=lambda p: p.name)
-    for old in published[:-keep]:
-        if old != final:
-            old.unlink(missing_ok=True)
-            pruned.append(old)
-    _log(data, {"outcome": "published", "file": final.name, "rows": sum(tables.values())})
-    return Publish(final, tables, now, pruned)
+    return stage(warehouse, data).commit(extra, keep)
 
 
 def _log(data: Path, event: dict) -> None:

@@ -133,6 +133,8 @@ def test_a_failing_blocking_check_keeps_the_previous_publish(warehouse, tmp_path
     assert pub is None and blocked and "fct_contracts" in blocked
     assert any(r.asset.endswith("fct_contracts") for r in report.blocking_failures)
     assert serving.current_path(data) == good.path
+    # the copy staged while the checks ran is gone: only the good publish is on disk
+    assert sorted(p.name for p in serving.serving_dir(data).glob("zhongtai-*")) == [good.path.name]
     last = serving.publish_log(data)[0]
     assert last["outcome"] == "blocked" and "fct_contracts" in last["reason"]
     assert last["serving"] == good.path.name

@@ -153,3 +153,26 @@ def test_added_tables_are_documented_too(warehouse, tmp_path):
     finally:
         con.close()
     assert pub.tables["dq_check_results"] == 1
+
+
+def test_a_staged_publish_serves_nothing_until_committed_and_discard_leaves_no_trace(
+    warehouse, tmp_path
+):
+    from zhongtai import serving as sv
+
+    data = tmp_path / "data"
+    data.mkdir()
+    first = sv.publish(warehouse=warehouse, data=data)
+    staged = sv.stage(warehouse=warehouse, data=data)
+    assert staged.tmp.exists() and staged.tables
+    assert sv.current_path(data) == first.path  # staging does not repoint
+    staged.discard()
+    assert not staged.tmp.exists()
+    assert sorted(p.name for p in sv.serving_dir(data).iterdir() if p.name != sv.LOG) == sorted(
+        [first.path.name, sv.POINTER]
+    )
+    with pytest.raises(sv.ServingError, match="already committed or discarded"):
+        staged.commit()
+    second = sv.stage(warehouse=warehouse, data=data).commit(keep=5)
+    assert sv.current_path(data) == second.path != first.path
+    assert second.tables == first.tables
