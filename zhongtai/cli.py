@@ -1047,7 +1047,9 @@ def pipeline_cmd(
     """Run the whole job: extract every system, import the bank statements, build the
     warehouse, run the quality checks and publish the marts when no blocking check failed
     (otherwise the previous publish keeps serving). `make pipeline` and `make run` call this."""
+    from extractors.bank.importer import BankImportError
     from zhongtai.pipeline import run_pipeline
+    from zhongtai.quality import QualityError
     from zhongtai.serving import ServingError
     from zhongtai.warehouse import WarehouseError
 
@@ -1071,7 +1073,7 @@ def pipeline_cmd(
                 progress=lambda label, done, total: report(label, done, total or done),
                 on_line=dbt_line,
             )
-    except (WarehouseError, ServingError) as exc:
+    except (WarehouseError, ServingError, BankImportError, QualityError) as exc:
         _fail(str(exc))
     console.print(_result_table(res.extract_results, "Extraction"))
     bank = res.bank_report
