@@ -67,8 +67,8 @@ def extract_sources(
         urls = extractor_env({s: srv.url for s, srv in running.items()})
         settings = replace(ExtractSettings.from_env(**urls), landing=data / "landing")
         # The simulators serve from this process: side by side, four extractors and four
-        # servers would contend for one GIL (a full scale-1 extraction took 1,928 s that way
-        # against 1,177 s in sequence, both on a shared machine).
+        # servers contend for one GIL (a full scale-1 extraction took 1,928 s that way on a
+        # shared machine, 1,596 s in sequence on a quiet one).
         results, _ = run_extract(
             list(SYSTEMS), settings=settings, progress=progress, side_by_side=False
         )
