@@ -33,16 +33,7 @@ actions as (
     select
         crm_deal_id,
         max(action_date) as last_action_date,
-        arg_max(action_type, (
-            action_date,
-            -- several actions on the last day: the one furthest along the sales cycle, then
-            -- the highest action id (a deterministic choice, not the scan order)
-            case action_type
-                when 'visit' then 1 when 'stage_change' then 2 when 'contract_submitted' then 3
-                when 'contract_signed' then 4 when 'contract_changed' then 5 when 'order' then 6 else 0
-            end,
-            action_id
-        )) filter (where action_date is not null) as last_action_type,
+        arg_max(action_type, {{ last_sales_action_order() }}) filter (where action_date is not null) as last_action_type,
         max(action_date) filter (where action_type = 'visit') as last_visit_date,
         max(action_date) filter (where action_type = 'stage_change') as last_stage_change_date,
         max(action_date) filter (where action_type like 'contract%') as last_contract_date,
