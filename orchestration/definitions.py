@@ -19,6 +19,7 @@ from orchestration.defs.imports import (
     eventlog_inbox_sensor,
 )
 from orchestration.defs.ingest import ingest_assets
+from orchestration.defs.maintenance import build_compact_schedule, compact_job
 from orchestration.defs.publish import build_publish_asset
 from orchestration.defs.quality import build_quality_checks
 from orchestration.defs.schedules import build_schedules, incremental_job, nightly_job
@@ -39,8 +40,8 @@ def build_definitions(data: Path | None = None) -> dg.Definitions:
             build_publish_asset(dbt_assets_def),
         ],
         asset_checks=build_quality_checks(dbt_assets_def),
-        jobs=[bank_import_job, eventlog_import_job, incremental_job, nightly_job],
-        schedules=build_schedules(),
+        jobs=[bank_import_job, eventlog_import_job, incremental_job, nightly_job, compact_job],
+        schedules=[*build_schedules(), build_compact_schedule()],
         sensors=[bank_inbox_sensor, eventlog_inbox_sensor],
         resources={"dbt": dbt_resource(project)},
     )

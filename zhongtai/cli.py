@@ -838,8 +838,75 @@ def extract(
         )
 
 
-# ---------------------------------------------------------------------------------------------
-# zhongtai import bank | eventlog
+def _compaction_table(report) -> Table:
+    table = Table(title=f"Landing compaction{' (dry run)' if report.dry_run else ''}")
+    for col, just in (
+        ("system", "left"),
+        ("entity", "left"),
+        ("files before", "right"),
+        ("files after", "right"),
+        ("rows merged", "right"),
+        ("note", "left"),
+    ):
+        table.add_column(col, justify=just)
+    for e in report.entities:
+        notes = [e.recovered] if e.recovered else []
+        notes += [f"{g.month}: {g.skipped}" for g in e.skipped]
+        if not e.groups and not notes:
+            continue
+        table.add_row(
+            e.system,
+            e.entity,
+            f"{e.files_before:,}",
+            f"{e.files_after:,}",
+            f"{e.rows:,}",
+            Text("; ".join(notes), style="yellow") if notes else "",
+        )
+    return table
+
+
+@app.command("compact")
+def compact_cmd(
+    keep_days: Annotated[
+        float,
+        typer.Option("--keep-days", min=0, help="Leave the loads of the last N days as they are."),
+    ] = 1.0,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say what would be merged.")
+    ] = False,
+) -> None:
+    """Merge the landing zone's small per-load files into one file per entity and month.
+
+    Every row is kept as it was (staging reads the same change log); recent loads and large
+    files stay as they are. Safe to interrupt: the next run finishes or undoes the merge.
+    The nightly Dagster schedule runs it before the full build.
+    """
+    from extractors.compaction import CompactionError, compact_landing
+
+    landing = settings.data_dir() / "landing"
+    older_than = dt.datetime.now(dt.UTC) - dt.timedelta(days=keep_days)
+    try:
+        with _progress_bars() as report:
+            result = compact_landing(
+                landing,
+                older_than=older_than,
+                dry_run=dry_run,
+                progress=lambda label, done, total: report(label, done, total or done),
+            )
+    except CompactionError as exc:
+        _fail(str(exc))
+    _out().print(_compaction_table(result))
+    verb = "would merge" if dry_run else "merged"
+    _say(
+        f"{landing}: {result.files_before:,} files → {result.files_after:,} "
+        f"({verb} loads older than {older_than:%Y-%m-%d %H:%M} UTC) in {result.seconds:.1f} s"
+    )
+    if result.skipped:
+        _say(
+            f"{len(result.skipped)} group(s) left as they were (see the notes): their files "
+            "could not be merged without changing a column's type; the data is untouched."
+        )
+
 
 import_app = typer.Typer(
     help="Import files into the landing zone: bank statements, event logs.", no_args_is_help=True

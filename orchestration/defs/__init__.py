@@ -1,4 +1,4 @@
-"""Dagster definitions by stage: ingest, imports, transform, publish, schedules.
+"""Dagster definitions by stage: ingest, imports, transform, publish, schedules, maintenance.
 
 Each module only wires existing platform code (``extractors``, ``zhongtai.warehouse``,
 ``zhongtai.serving``) into Dagster; no business logic lives here.
