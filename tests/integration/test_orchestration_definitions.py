@@ -113,6 +113,17 @@ def test_schedules(repo):
     assert dg.validate_run_config(nightly_job, cfg)
 
 
+def test_nightly_compaction_runs_before_the_full_build_in_the_pool(repo):
+    by_name = {s.name: s for s in repo.schedule_defs}
+    compact = by_name["nightly_landing_compaction"]
+    assert compact.execution_timezone == "Asia/Shanghai"
+    assert compact.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert compact.cron_schedule == "30 1 * * *"  # the full build starts at 02:00
+    job = repo.get_job(compact.job_name)
+    (op,) = job.graph.node_defs
+    assert op.pool == POOL
+
+
 def test_bank_sensor_and_run_config(repo):
     from orchestration.defs.imports import bank_run_config
 
