@@ -61,3 +61,11 @@ def test_materialize_everything_then_publish(world, sources, tmp_path, monkeypat
         assert con.execute("select count(*) from marts.dq_check_results").fetchone()[0] > 0
     finally:
         con.close()
+
+    # the nightly compaction runs on that landing zone (one load per entity: nothing to merge)
+    compact = defs.resolve_job_def("compact_landing")
+    cfg = {"ops": {"compact_landing_files": {"config": {"keep_days": 0}}}}
+    with dg.instance_for_test() as instance:
+        done = compact.execute_in_process(run_config=cfg, instance=instance, raise_on_error=False)
+    assert done.success
+    assert (data / "landing" / "crm" / "Deals").is_dir()
