@@ -54,7 +54,7 @@ BENCH_MAX_SECONDS = 120.0
 BENCH_MAX_RSS_BYTES = 4 * 1024**3
 GENERATOR_MODULE = "simulators.world.generate"
 
-ProgressFn = Callable[[str, int, int], None]
+ProgressFn = Callable[[str, int, int | None], None]
 
 app = typer.Typer(
     name="zhongtai",
@@ -134,8 +134,10 @@ def _progress_bars() -> Iterator[ProgressFn]:
         last_drawn = 0.0
         lock = threading.Lock()  # the extractors report from one thread per system
 
-        def report(label: str, done: int, total: int) -> None:
+        def report(label: str, done: int, total: int | None) -> None:
             nonlocal last_drawn
+            if total is None:  # a count without a known end: the bar shows what is done
+                total = done
             size = total if total > 0 else None
             with lock:
                 task = tasks.get(label)
@@ -821,10 +823,7 @@ def extract(
     try:
         with _progress_bars() as report:
             results, run_id = run_extract(
-                systems,
-                entity=entity,
-                full_refresh=full_refresh,
-                progress=lambda label, done, total: report(label, done, total or done),
+                systems, entity=entity, full_refresh=full_refresh, progress=report
             )
     except ExtractError as exc:
         _usage_error(str(exc))
@@ -888,10 +887,7 @@ def compact_cmd(
     try:
         with _progress_bars() as report:
             result = compact_landing(
-                landing,
-                older_than=older_than,
-                dry_run=dry_run,
-                progress=lambda label, done, total: report(label, done, total or done),
+                landing, older_than=older_than, dry_run=dry_run, progress=report
             )
     except CompactionError as exc:
         _fail(str(exc))
@@ -943,7 +939,7 @@ def import_bank_cmd(
         rep = import_bank(
             list(paths) if paths else None,
             mapping=mapping,
-            progress=lambda label, done, total: report(label, done, total or done),
+            progress=report,
             move=not keep,
         )
     table = Table(title=f"Bank statement import {rep.run_id}")
@@ -998,7 +994,7 @@ def import_eventlog_cmd(
             group_col=group_col,
             lifecycle_col=lifecycle_col,
             start_col=start_col,
-            progress=lambda label, done, total: report(label, done, total or done),
+            progress=report,
         )
     _say(
         f"Imported {rep.events:,} events of {rep.cases:,} cases ({rep.activity_instances:,} "
@@ -1137,7 +1133,7 @@ def pipeline_cmd(
             res = run_pipeline(
                 data,
                 sources=sources,
-                progress=lambda label, done, total: report(label, done, total or done),
+                progress=report,
                 on_line=dbt_line,
             )
     except (WarehouseError, ServingError, BankImportError, QualityError) as exc:
