@@ -3,8 +3,9 @@
 Stages, in order, each one only when the one before it succeeded:
 
 1. extract every source system into the landing zone — from the demo world's simulators (run
-   in this process on free ports, so the pipeline never collides with a ``zhongtai sources
-   serve`` the user left running) or from the systems configured in the environment;
+   in a child process on free ports, so the pipeline never collides with a ``zhongtai
+   sources serve`` the user left running, and the systems are extracted side by side) or
+   from the systems configured in the environment;
 2. import the bank statement files waiting in ``<data>/inbox/bank/``;
 3. build the warehouse with dbt (error-severity dbt tests fail the build);
 4. run the data-quality checks (``zhongtai.quality``) and add dbt's test results;
