@@ -23,11 +23,20 @@ calendar month (UTC, from the load id that starts each file name) into one file:
   no row is lost and none is doubled. Between the move and the deletes a reader may see a
   row twice (the merged file and its input); staging keeps one version per key, so its
   result does not change.
-* **One at a time.** A lock file stops a second compaction; extraction may run meanwhile
-  (it only adds newer files, which this run does not touch).
+* **Only finished loads**: a file whose load dlt has not recorded as complete
+  (``<system>/_dlt_loads/``) may still be rewritten by dlt, so it is left alone.
+* **Readers are not pulled from under.** Zhongtai's own readers of the landing zone (the
+  extractors' delete sweeps, the bank ledger, the quality checks) hold a shared lock while
+  they list and read files (``reading``); the move and the deletes wait for them, and they
+  wait for the move and the deletes. dbt is kept apart by Dagster's warehouse pool; do not
+  run ``zhongtai compact`` by hand during a ``zhongtai build``.
+* **One at a time.** A lock file stops a second compaction; extraction may add files
+  meanwhile (newer ones, which this run does not touch).
+* **Bounded.** A merged file stops growing at ``SMALL_BYTES`` of input; after that it counts
+  as large and is left alone, so a month is not rewritten every night for ever.
 
-A group whose files cannot be unified (a column changed type incompatibly) is left as it is
-and reported; the other groups are still compacted.
+A group whose files cannot be read or unified (a column changed type incompatibly) is left as
+it is and reported; the other groups are still compacted.
 """
 
 from __future__ import annotations
@@ -52,6 +61,7 @@ import pyarrow.parquet as pq
 SMALL_BYTES = 64 * 1024 * 1024
 JOURNAL = ".compaction.json"
 LOCK = ".compaction.lock"
+READERS_LOCK = ".readers.lock"
 _LOAD_ID = re.compile(r"^(\d{9,11}(?:\.\d+)?)\.")
 
 ProgressFn = Callable[[str, int, int | None], None]
@@ -134,42 +144,82 @@ def entity_folders(landing: Path) -> Iterator[tuple[str, str, Path]]:
             yield sys_dir.name, ent_dir.name, ent_dir
 
 
+def completed_loads(system_dir: Path) -> set[str] | None:
+    """Load ids dlt recorded as complete for this system folder (``_dlt_loads/<schema>__<load
+    id>.jsonl``), or None when the folder was not written by dlt (then every file counts)."""
+    loads = system_dir / "_dlt_loads"
+    if not loads.is_dir():
+        return None
+    return {p.name.removesuffix(".jsonl").rsplit("__", 1)[-1] for p in loads.glob("*.jsonl")}
+
+
+def _load_id(name: str) -> str | None:
+    m = _LOAD_ID.match(name)
+    return m.group(1) if m else None
+
+
 def plan_groups(
-    files: list[Path], older_than: dt.datetime, small_bytes: int = SMALL_BYTES
+    files: list[Path],
+    older_than: dt.datetime,
+    small_bytes: int = SMALL_BYTES,
+    complete: set[str] | None = None,
 ) -> list[list[Path]]:
-    """Runs of consecutive (by name) small files of one month, loaded before ``older_than``;
-    only runs of two or more files are worth merging. A file that is large, recent or not
-    named by its load breaks the run, so the merged file can take the place of its inputs in
+    """Runs of consecutive (by name) small files of one month, of loads finished (``complete``;
+    None: all) before ``older_than``, each run holding less than ``small_bytes``; only runs of
+    two or more files are worth merging. A file that is large, recent, unfinished or not
+    named by its load breaks the run, so the merged file takes the place of its inputs in
     name order."""
     groups: list[list[Path]] = []
     run: list[Path] = []
+    size = 0
     month: str | None = None
 
     def close() -> None:
+        nonlocal size
         if len(run) > 1:
             groups.append(list(run))
         run.clear()
+        size = 0
 
     for f in sorted(files, key=lambda p: p.name):
-        at = load_time(f.name)
-        if at is None or at >= older_than or f.stat().st_size >= small_bytes:
+        at, load, n = load_time(f.name), _load_id(f.name), f.stat().st_size
+        unfinished = complete is not None and load not in complete and ".compacted-" not in f.name
+        if at is None or at >= older_than or n >= small_bytes or unfinished:
             close()
             month = None
             continue
         m = at.strftime("%Y-%m")
-        if m != month:
+        if m != month or size + n > small_bytes:
             close()
             month = m
         run.append(f)
+        size += n
     close()
     return groups
 
 
 def _merge(files: list[Path]) -> pa.Table:
     """The files' rows in order, their schemas unified by column name (missing columns null;
-    widened types where Arrow can promote them losslessly)."""
-    tables = [pq.read_table(f) for f in files]
-    return pa.concat_tables(tables, promote_options="permissive")
+    widened types where Arrow can promote them losslessly). dlt writes ``_dlt_load_id`` as a
+    dictionary with an 8-bit index (one load per file); a merged file holds many loads, so
+    dictionary indexes are widened to 32 bits (else more than 128 loads do not read back)."""
+    table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
+    fields = []
+    for f in table.schema:
+        if pa.types.is_dictionary(f.type) and f.type.index_type.bit_width < 32:
+            f = f.with_type(pa.dictionary(pa.int32(), f.type.value_type, f.type.ordered))
+        if pa.types.is_decimal256(f.type):
+            raise pa.ArrowTypeError(f"column {f.name} would widen beyond 38 decimal digits")
+        fields.append(f)
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_json_atomic(path: Path, payload: dict) -> None:
@@ -181,26 +231,33 @@ def _write_json_atomic(path: Path, payload: dict) -> None:
 
 
 def recover(folder: Path) -> str | None:
-    """Finish or undo a compaction a crash interrupted in ``folder``; returns what was done."""
+    """Finish or undo a compaction a crash interrupted in ``folder``; returns what was done.
+    Temporary files no journal names (a crash while writing one) are removed."""
     journal = folder / JOURNAL
-    if not journal.exists():
-        return None
-    try:
-        plan = json.loads(journal.read_text(encoding="utf-8"))
-        output, tmp, inputs = plan["output"], plan["tmp"], plan["inputs"]
-    except (ValueError, KeyError, TypeError):
-        # written atomically, so unreadable means someone edited it: undo nothing risky
+    done = None
+    if journal.exists():
+        try:
+            plan = json.loads(journal.read_text(encoding="utf-8"))
+            output, tmp, inputs = plan["output"], plan["tmp"], plan["inputs"]
+        except (ValueError, KeyError, TypeError) as e:
+            raise CompactionError(
+                f"{journal} cannot be read ({e}); it is written atomically, so it was edited. "
+                "Look at the folder: if a *.compacted-*.parquet file holds the rows of the "
+                "inputs the journal lists, delete those inputs; then delete the journal"
+            ) from None
+        if (folder / output).exists():
+            left = [n for n in inputs if (folder / n).exists()]
+            with _exclusive(folder.parent.parent):
+                for name in left:
+                    (folder / name).unlink()
+            done = f"finished an interrupted merge into {output} ({len(left)} input files removed)"
+        else:
+            (folder / tmp).unlink(missing_ok=True)
+            done = f"undid an interrupted merge into {output} (inputs kept)"
         journal.unlink()
-        return "removed an unreadable compaction journal (no data files touched)"
-    if (folder / output).exists():
-        left = [n for n in inputs if (folder / n).exists()]
-        for name in left:
-            (folder / name).unlink()
-        done = f"finished an interrupted merge into {output} ({len(left)} input files removed)"
-    else:
-        (folder / tmp).unlink(missing_ok=True)
-        done = f"undid an interrupted merge into {output} (inputs kept)"
-    journal.unlink()
+    for orphan in folder.glob(".*.tmp"):
+        orphan.unlink()
+        done = (done + "; " if done else "") + f"removed {orphan.name} (a merge cut short)"
     return done
 
 
@@ -212,25 +269,55 @@ def _merge_group(folder: Path, group: list[Path], month: str) -> GroupResult:
     )
     try:
         table = _merge(group)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
-        res.skipped = f"its files cannot be unified ({e}); left as they are"
+    except (pa.ArrowException, OSError) as e:
+        res.skipped = f"its files cannot be read or unified ({str(e).splitlines()[0][:200]})"
         return res
-    first = group[0].name.split(".parquet")[0]
-    output = f"{first}.compacted-{len(group)}.parquet"
-    tmp = f".{output}.{uuid.uuid4().hex[:8]}.tmp"
-    pq.write_table(table, folder / tmp, compression="zstd")
-    with open(folder / tmp, "rb") as fh:
-        os.fsync(fh.fileno())
+    output = f"{_load_id(group[0].name)}.compacted-{uuid.uuid4().hex[:8]}.parquet"
+    tmp = f".{output}.tmp"
+    try:
+        pq.write_table(table, folder / tmp, compression="zstd")
+        with open(folder / tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+    except OSError as e:
+        (folder / tmp).unlink(missing_ok=True)
+        res.skipped = f"the merged file could not be written ({e}); inputs kept"
+        return res
     _write_json_atomic(folder / JOURNAL, {"output": output, "tmp": tmp, "inputs": res.inputs})
-    os.replace(folder / tmp, folder / output)
-    for f in group:
-        if f.name != output:
+    with _exclusive(folder.parent.parent):  # readers finish listing and reading first
+        os.replace(folder / tmp, folder / output)
+        _fsync_dir(folder)
+        for f in group:
             f.unlink()
+        _fsync_dir(folder)
     (folder / JOURNAL).unlink()
     res.output = output
     res.rows = table.num_rows
     res.bytes_after = (folder / output).stat().st_size
     return res
+
+
+def _flock(path: Path, mode: int) -> Iterator[None]:
+    with open(path, "a+") as fh:
+        fcntl.flock(fh.fileno(), mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def reading(landing: Path) -> Iterator[None]:
+    """Hold while listing and reading landing files: a compaction does not move or delete
+    files meanwhile (it waits). Does nothing when there is no landing zone yet."""
+    if not landing.is_dir():
+        yield
+        return
+    yield from _flock(landing / READERS_LOCK, fcntl.LOCK_SH)
+
+
+@contextmanager
+def _exclusive(landing: Path) -> Iterator[None]:
+    yield from _flock(landing / READERS_LOCK, fcntl.LOCK_EX)
 
 
 @contextmanager
@@ -271,14 +358,22 @@ def compact_landing(
     with _locked(landing):
         folders = list(entity_folders(landing))
         for i, (system, entity, folder) in enumerate(folders):
+            if dry_run and (folder / JOURNAL).exists():
+                n = len(list(folder.glob("*.parquet")))
+                result = EntityCompaction(system, entity, n, n)
+                result.recovered = "an interrupted merge waits to be finished (by a real run)"
+                entities.append(result)
+                continue
             recovered = None if dry_run else recover(folder)
             files = list(folder.glob("*.parquet"))
             result = EntityCompaction(system, entity, len(files), len(files), recovered=recovered)
-            for group in plan_groups(files, older_than, small_bytes):
+            complete = completed_loads(folder.parent)
+            for group in plan_groups(files, older_than, small_bytes, complete):
                 month = load_time(group[0].name).strftime("%Y-%m")  # type: ignore[union-attr]
                 if dry_run:
                     g = GroupResult(month, [f.name for f in group])
                     g.bytes_before = sum(f.stat().st_size for f in group)
+                    g.rows = sum(pq.ParquetFile(f).metadata.num_rows for f in group)
                     g.output = "(dry run)"
                 else:
                     g = _merge_group(folder, group, month)

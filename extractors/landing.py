@@ -106,11 +106,9 @@ class ExtractContext:
 
     def landed_keys(self, entity: str, key: str) -> set[str]:
         """Keys whose latest landed version is not a delete (for delete sweeps)."""
-        folder = self.settings.landing / self.system / entity
-        files = sorted(folder.glob("*.parquet")) if folder.exists() else []
-        if not files:
+        t = landed_table(self.settings.landing, self.system, entity, [key, "_op", "_extracted_at"])
+        if t is None:
             return set()
-        t = ds.dataset(files, format="parquet").to_table(columns=[key, "_op", "_extracted_at"])
         latest: dict[str, str] = {}
         order = pa.compute.sort_indices(t, [("_extracted_at", "ascending")])
         for k, op in zip(
@@ -118,6 +116,22 @@ class ExtractContext:
         ):
             latest[str(k)] = op
         return {k for k, op in latest.items() if op != "delete"}
+
+
+def landed_table(
+    landing: Path, system: str, entity: str, columns: list[str], filter=None
+) -> pa.Table | None:
+    """``columns`` of every landed version of ``system``/``entity`` (rows matching ``filter``,
+    a pyarrow expression, when given), or None when nothing has landed. Files are listed and
+    read under the landing zone's reader lock, so a compaction never removes one meanwhile."""
+    from extractors.compaction import reading
+
+    folder = landing / system / entity
+    with reading(landing):
+        files = sorted(str(p) for p in folder.glob("*.parquet")) if folder.exists() else []
+        if not files:
+            return None
+        return ds.dataset(files, format="parquet").to_table(columns=columns, filter=filter)
 
 
 def guarded(

@@ -899,8 +899,9 @@ def compact_cmd(
     )
     if result.skipped:
         _say(
-            f"{len(result.skipped)} group(s) left as they were (see the notes): their files "
-            "could not be merged without changing a column's type; the data is untouched."
+            f"{len(result.skipped)} group(s) left as they were (see the notes: a file that "
+            "cannot be read, a column whose type changed, or no room to write); the data is "
+            "untouched and the next run tries again."
         )
 
 

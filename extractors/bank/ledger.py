@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from extractors.landing import landed_table
+
 SCHEMA = pa.schema(
     [
         ("kind", pa.string()),  # file | line
@@ -83,10 +85,9 @@ class Ledger:
                     led.seen.setdefault(
                         (r["account_no"], r["serial_no"]), f"{r['file_name']}:{r['source_row']}"
                     )
-        landed = sorted(statements_dir(landing).glob("*.parquet"))
-        if landed:
-            cols = ["account_no", "serial_no", "source_file", "source_row"]
-            t = ds.dataset(landed, format="parquet").to_table(columns=cols)
+        cols = ["account_no", "serial_no", "source_file", "source_row"]
+        t = landed_table(landing, "bank", "statements", cols)
+        if t is not None:
             for a, s, f, n in zip(*(t[c].to_pylist() for c in cols), strict=True):
                 if (a, s) not in led.seen:
                     led.seen[(a, s)] = f"{f}:{n}"

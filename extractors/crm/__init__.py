@@ -26,7 +26,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from extractors.crm.client import ZohoAuth, ZohoClient
 from extractors.crm.paging import (
@@ -39,7 +38,7 @@ from extractors.crm.paging import (
 )
 from extractors.crm.specs import ENTITIES, MODULE_PARAMS, MODULES, STAGE_HISTORY, api_fields
 from extractors.http import SourceError
-from extractors.landing import ExtractContext, resource
+from extractors.landing import ExtractContext, landed_table, resource
 from extractors.records import EntitySpec, flatten, to_landing, tombstones
 
 __all__ = ["ENTITIES", "resources"]
@@ -214,11 +213,8 @@ def _history_pages(ctx: ExtractContext, auth: ZohoAuth, spec: EntitySpec) -> Pag
 
 def _landed_history_of(ctx: ExtractContext, deal_ids: set[str]) -> list[str]:
     """Keys of landed stage-history rows that belong to ``deal_ids``."""
-    folder = ctx.settings.landing / ctx.system / STAGE_HISTORY.name
-    files = sorted(folder.glob("*.parquet")) if folder.exists() else []
-    if not files or not deal_ids:
+    if not deal_ids:
         return []
-    t = ds.dataset(files, format="parquet").to_table(
-        columns=["id"], filter=pc.field("Deal_Id").isin(sorted(deal_ids))
-    )
-    return sorted(set(t["id"].to_pylist()))
+    where = pc.field("Deal_Id").isin(sorted(deal_ids))
+    t = landed_table(ctx.settings.landing, ctx.system, STAGE_HISTORY.name, ["id"], where)
+    return [] if t is None else sorted(set(t["id"].to_pylist()))

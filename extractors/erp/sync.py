@@ -24,10 +24,9 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from extractors.erp.client import KingdeeClient
-from extractors.landing import ExtractContext
+from extractors.landing import ExtractContext, landed_table
 from extractors.records import EntitySpec, to_landing, tombstones
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -58,14 +57,9 @@ def landed_keys_created_since(
 ) -> set[str]:
     """Keys whose latest landed version is not a delete and (with ``since``) was created at
     or after ``since`` — ``ctx.landed_keys`` restricted to a creation window."""
-    folder = ctx.settings.landing / ctx.system / spec.name
-    files = sorted(folder.glob("*.parquet")) if folder.exists() else []
-    if not files:
-        return set()
-    t = ds.dataset(files, format="parquet").to_table(
-        columns=[spec.key, CREATED, "_op", "_extracted_at"]
-    )
-    if t.num_rows == 0:
+    cols = [spec.key, CREATED, "_op", "_extracted_at"]
+    t = landed_table(ctx.settings.landing, ctx.system, spec.name, cols)
+    if t is None or t.num_rows == 0:
         return set()
     t = t.sort_by([(spec.key, "ascending"), ("_extracted_at", "ascending")])
     keys = t[spec.key].combine_chunks()

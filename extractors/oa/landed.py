@@ -14,9 +14,8 @@ from collections.abc import Collection
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
-from extractors.landing import ExtractContext
+from extractors.landing import ExtractContext, landed_table
 from extractors.records import EntitySpec
 
 IMPORTED_PREFIX = "eventlog:"  # sysName of requests the event-log importer lands (specs.py)
@@ -32,15 +31,13 @@ def latest(
     empty when nothing landed yet. With ``request_ids``, only rows of those requests are read
     (filtered while scanning, so memory and time follow the requests asked for, not the size
     of the landing zone)."""
-    folder = ctx.settings.landing / ctx.system / spec.name
-    files = sorted(str(p) for p in folder.glob("*.parquet")) if folder.exists() else []
     cols = list(dict.fromkeys([spec.key, *columns, "_op", "_extracted_at"]))
-    if not files:
-        return pa.table({c: pa.array([], pa.string()) for c in cols[:-1]})
     where = None
     if request_ids is not None:
         where = pc.field("requestId").isin(pa.array(sorted(request_ids), pa.string()))
-    t = ds.dataset(files, format="parquet").to_table(columns=cols, filter=where)
+    t = landed_table(ctx.settings.landing, ctx.system, spec.name, cols, where)
+    if t is None:
+        return pa.table({c: pa.array([], pa.string()) for c in cols[:-1]})
     if t.num_rows == 0:
         return t.drop_columns(["_extracted_at"])
     t = t.take(pc.sort_indices(t, [(spec.key, "ascending"), ("_extracted_at", "ascending")]))
@@ -78,14 +75,11 @@ def request_ids_created_since(
     ``since`` (all of them when None), of the given workflows only when ``workflow_ids`` is
     set. Requests an event-log import landed in the same table (``sysName`` ``eventlog:…``)
     were never on the OA and are left out."""
-    folder = ctx.settings.landing / ctx.system / spec.name
-    files = sorted(str(p) for p in folder.glob("*.parquet")) if folder.exists() else []
-    if not files:
-        return set()
     wf = "workflowBaseInfo.workflowId"
-    t = ds.dataset(files, format="parquet").to_table(
-        columns=[spec.key, "createTime", wf, "sysName"]
-    )
+    cols = [spec.key, "createTime", wf, "sysName"]
+    t = landed_table(ctx.settings.landing, ctx.system, spec.name, cols)
+    if t is None:
+        return set()
     imported = pc.starts_with(t["sysName"], IMPORTED_PREFIX)
     t = t.filter(pc.invert(pc.fill_null(imported, False)))
     if since is not None:

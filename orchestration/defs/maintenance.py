@@ -2,8 +2,9 @@
 
 The working-hours cycle adds a file per changed entity every 15 minutes; the nightly job
 merges the older ones into one file per entity and month before the 02:00 full build reads
-them. It runs in the warehouse pool so no build or check reads the landing zone meanwhile
-(they would still read the same rows, but a file twice for a moment); extraction may run.
+them. It runs in the warehouse pool, so the dbt build never reads the landing zone meanwhile;
+the extractors, the bank import and the landing checks hold the landing zone's reader lock
+while they read, and the compaction waits for them before it moves or deletes a file.
 """
 
 import datetime as dt
@@ -20,7 +21,7 @@ COMPACT_CRON = "30 1 * * *"  # before the nightly full build at 02:00
 
 
 class CompactConfig(dg.Config):
-    keep_days: float = Field(default=1.0, description="Leave the loads of the last N days.")
+    keep_days: float = Field(default=1.0, ge=0, description="Leave the loads of the last N days.")
 
 
 @dg.op(pool=WAREHOUSE_POOL)

@@ -22,15 +22,21 @@ START_TIMEOUT_S = 120.0
 
 
 def _serve(world: str, conn) -> None:
+    import signal
+
     from simulators.servers.sources import SYSTEMS, start_sources, stop_sources
 
+    # Ctrl-C reaches the whole process group: the parent decides, and stops us by the pipe
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         running = start_sources(Path(world), ports=dict.fromkeys(SYSTEMS, 0), log=False)
     except Exception as e:  # noqa: BLE001 - any start failure is raised by the parent
-        conn.send(("error", str(e) or type(e).__name__))
+        with suppress(OSError):  # the parent may have given up waiting
+            conn.send(("error", str(e) or type(e).__name__))
         return
     try:
-        conn.send(("ok", {s: srv.url for s, srv in running.items()}))
+        with suppress(OSError):
+            conn.send(("ok", {s: srv.url for s, srv in running.items()}))
         with suppress(EOFError, OSError):
             conn.recv()  # "stop"; EOFError when the parent is gone
     finally:

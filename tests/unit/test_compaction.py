@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -191,7 +192,7 @@ def test_incompatible_group_is_left_alone_and_the_others_merge(tmp_path):
     (deals,) = report.entities
     assert deals.files_before == 4 and deals.files_after == 3
     (skipped,) = deals.skipped
-    assert skipped.month == "2026-01" and "cannot be unified" in skipped.skipped
+    assert skipped.month == "2026-01" and "cannot be read or unified" in skipped.skipped
     assert len(list(folder.glob("*.parquet"))) == 3
 
 
@@ -228,3 +229,94 @@ def test_cli_compact(tmp_path, monkeypatch):
     assert len(list(folder.glob("*.parquet"))) == 1
     missing = runner.invoke(app, ["compact"], env={"ZHONGTAI_DATA_DIR": str(tmp_path / "x")})
     assert missing.exit_code == 1 and "no landing zone" in missing.output
+
+
+def _land_dlt(folder: Path, at: dt.datetime, keys: list[int]) -> Path:
+    """A load file as dlt writes it: ``_dlt_load_id`` a dictionary column with an 8-bit index."""
+    from dlt.common.libs.pyarrow import add_constant_column
+
+    folder.mkdir(parents=True, exist_ok=True)
+    load_id = repr(at.timestamp() + 0.25)
+    t = pa.Table.from_pylist([_rows(k, at) for k in keys])
+    t = add_constant_column(t, "_dlt_load_id", pa.string(), load_id, nullable=False)
+    assert pa.types.is_dictionary(t.schema.field("_dlt_load_id").type)
+    path = folder / f"{load_id}.{os.urandom(5).hex()}.parquet"
+    pq.write_table(t, path)
+    return path
+
+
+def test_a_month_of_dlt_loads_reads_back_everywhere_and_merges_again(tmp_path):
+    import pyarrow.dataset as ds
+
+    folder = _entity(tmp_path)
+    start = dt.datetime(2026, 2, 2, 9, tzinfo=UTC)
+    for i in range(300):  # more loads than an 8-bit dictionary index can count
+        _land_dlt(folder, start + dt.timedelta(minutes=15 * i), [i, 1000 + i])
+    before = _read(folder)
+    compact_landing(tmp_path / "landing", older_than=NOW)
+    (merged,) = folder.glob("*.parquet")
+    assert pq.read_table(merged).num_rows == 600
+    assert ds.dataset([merged]).to_table(columns=["_dlt_load_id"]).num_rows == 600
+    assert _read(folder) == before
+    # the next night: new loads of the month join the merged file; its name does not grow
+    for i in range(300, 310):
+        _land_dlt(folder, start + dt.timedelta(minutes=15 * i), [i])
+    compact_landing(tmp_path / "landing", older_than=NOW)
+    (again,) = folder.glob("*.parquet")
+    assert re.fullmatch(r"\d+\.\d+\.compacted-[0-9a-f]{8}\.parquet", again.name), again.name
+    assert pq.read_table(again).num_rows == 610
+
+
+def test_merged_files_stop_growing_and_unfinished_loads_wait(tmp_path):
+    folder = _entity(tmp_path)
+    files = [
+        _land_dlt(folder, at, list(range(i * 50, i * 50 + 50)))
+        for i, at in enumerate(_days(7, dt.datetime(2026, 2, 2, tzinfo=UTC)))
+    ]
+    loads = folder.parent / "_dlt_loads"
+    loads.mkdir()
+    for f in files[:6]:  # the last load was never recorded as complete
+        load_id = f.name.removesuffix(".parquet").rsplit(".", 1)[0]
+        (loads / f"zhongtai_crm__{load_id}.jsonl").write_text("{}")
+    biggest, smallest = max(f.stat().st_size for f in files), min(f.stat().st_size for f in files)
+    cap = biggest * 3 + 1  # three files per merge at most
+    assert 4 * smallest > cap
+    groups = compaction.plan_groups(files, NOW, cap, compaction.completed_loads(folder.parent))
+    assert [len(g) for g in groups] == [3, 3]
+    assert files[6] not in [f for g in groups for f in g]
+
+
+def test_leftovers_of_a_crash_while_writing_are_swept_and_a_bad_journal_stops(tmp_path):
+    folder = _entity(tmp_path)
+    for i, at in enumerate(_days(2, dt.datetime(2026, 2, 2, tzinfo=UTC))):
+        _land(folder, at, [_rows(i, at)])
+    (folder / ".123.compacted-deadbeef.parquet.tmp").write_bytes(b"half a file")
+    report = compact_landing(tmp_path / "landing", older_than=NOW)
+    assert "a merge cut short" in report.entities[0].recovered
+    assert not list(folder.glob(".*.tmp"))
+    (folder / compaction.JOURNAL).write_text("{not json", encoding="utf-8")
+    with pytest.raises(CompactionError, match="cannot be read"):
+        compact_landing(tmp_path / "landing", older_than=NOW)
+
+
+def test_files_are_not_moved_while_a_reader_holds_the_landing_zone(tmp_path):
+    import threading
+
+    folder = _entity(tmp_path)
+    for i, at in enumerate(_days(3, dt.datetime(2026, 2, 2, tzinfo=UTC))):
+        _land(folder, at, [_rows(i, at)])
+    landing = tmp_path / "landing"
+    done = threading.Event()
+
+    def compact() -> None:
+        compact_landing(landing, older_than=NOW)
+        done.set()
+
+    with compaction.reading(landing):
+        listed = sorted(folder.glob("*.parquet"))
+        worker = threading.Thread(target=compact)
+        worker.start()
+        assert not done.wait(1.0)  # the merge waits for the reader
+        assert all(f.exists() for f in listed)  # what the reader listed is still there
+    worker.join(30)
+    assert done.is_set() and len(list(folder.glob("*.parquet"))) == 1
