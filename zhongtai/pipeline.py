@@ -67,8 +67,8 @@ def extract_sources(
     # The simulators serve from a child process, as real systems serve from elsewhere, so the
     # systems are extracted side by side (in this process they would share its GIL with the
     # extractors: a full scale-0.1 extraction took 154 s that way, in sequence, and 89 s so).
-    with sources_in_child(data / "world") as urls:
-        env = extractor_env(urls)
+    with sources_in_child(data / "world") as sims:
+        env = extractor_env(sims.urls)
         settings = replace(ExtractSettings.from_env(**env), landing=data / "landing")
         results, _ = run_extract(list(SYSTEMS), settings=settings, progress=progress)
     return results, settings

@@ -2,83 +2,123 @@
 
 The demo pipeline used to serve them from its own process, where the servers and the
 extractors took turns on one GIL, so the systems had to be extracted one after the other.
-From a child process they are extracted side by side (a full extraction at scale 0.1: 154 s
-in-process and in sequence, 89 s this way; see docs/decisions.md).
+From a child process they are extracted side by side (a full extraction in ``make bench``:
+1,596 s → 1,051 s at scale 1; see docs/decisions.md).
 
-The child stops when asked, and also when its parent dies (its end of the pipe closes), so a
-killed pipeline leaves no simulators behind.
+The child is ``python -m simulators.servers.child <world>``: a plain subprocess, not a
+multiprocessing one, so it never re-runs the parent's ``__main__`` (which under Streamlit's
+test harness is a portal page). It prints one JSON line — the URLs, or why it could not
+start — then serves until its stdin closes: when the parent asks it to stop, and also when
+the parent dies, so a killed pipeline leaves no simulators behind. Ctrl-C in the terminal is
+left to the parent.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from simulators.servers.http import SourceServerError
 
 START_TIMEOUT_S = 120.0
+_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _serve(world: str, conn) -> None:
-    import signal
+@dataclass(frozen=True)
+class ChildSources:
+    urls: dict[str, str]  # system → root URL (as RunningServer.url)
+    pid: int
 
+
+def main(argv: list[str] | None = None) -> int:
     from simulators.servers.sources import SYSTEMS, start_sources, stop_sources
 
-    # Ctrl-C reaches the whole process group: the parent decides, and stops us by the pipe
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    (world,) = argv if argv is not None else sys.argv[1:]
     try:
         running = start_sources(Path(world), ports=dict.fromkeys(SYSTEMS, 0), log=False)
     except Exception as e:  # noqa: BLE001 - any start failure is raised by the parent
-        with suppress(OSError):  # the parent may have given up waiting
-            conn.send(("error", str(e) or type(e).__name__))
-        return
+        print(json.dumps({"error": str(e) or type(e).__name__}), flush=True)
+        return 1
     try:
-        with suppress(OSError):
-            conn.send(("ok", {s: srv.url for s, srv in running.items()}))
-        with suppress(EOFError, OSError):
-            conn.recv()  # "stop"; EOFError when the parent is gone
+        print(json.dumps({"urls": {s: srv.url for s, srv in running.items()}}), flush=True)
+        sys.stdin.read()  # until the parent closes it, or is gone
     finally:
         stop_sources(running)
+    return 0
+
+
+def _first_line(proc: subprocess.Popen, timeout: float) -> str | None:
+    """The child's first line of output; None on timeout; "" when it ended without one."""
+    assert proc.stdout is not None
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        buf = b""
+        while not buf.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                return None
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                return ""
+            buf += chunk
+    return buf.decode("utf-8")
 
 
 @contextmanager
-def sources_in_child(world: Path, timeout: float = START_TIMEOUT_S) -> Iterator[dict[str, str]]:
-    """Serve ``world`` from a child process; yields ``{system: root URL}`` (ports chosen
-    freely). Raises ``SourceServerError`` when the simulators cannot start, or when their
-    process ended before it was asked to (say, killed for memory)."""
-    ctx = mp.get_context("spawn")  # no fork: the caller may run threads
-    parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_serve, args=(str(world), child), name="zhongtai-simulators")
-    proc.daemon = True
-    proc.start()
-    child.close()
+def sources_in_child(world: Path, timeout: float = START_TIMEOUT_S) -> Iterator[ChildSources]:
+    """Serve ``world`` from a child process on free ports. Raises ``SourceServerError`` when
+    the simulators cannot start, or when their process ended before it was asked to (say,
+    killed for memory)."""
+    path = [str(_ROOT), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulators.servers.child", str(world)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
     try:
-        if not parent.poll(timeout):
+        line = _first_line(proc, timeout)
+        if line is None:
             raise SourceServerError(
                 f"the simulators did not start within {timeout:.0f} s (world {world})"
             )
-        try:
-            kind, payload = parent.recv()
-        except EOFError:
+        if not line:
             raise SourceServerError(
-                f"the simulators' process ended while starting (exit code {proc.exitcode}); "
-                f"is {world} a complete world? `zhongtai world summary` checks it"
-            ) from None
-        if kind == "error":
-            raise SourceServerError(payload)
-        yield payload
-        if not proc.is_alive():
+                f"the simulators' process ended while starting (exit code {proc.wait(5)}; "
+                "its error is printed above)"
+            )
+        msg = json.loads(line)
+        if "error" in msg:
+            raise SourceServerError(msg["error"])
+        yield ChildSources(msg["urls"], proc.pid)
+        if proc.poll() is not None:
             raise SourceServerError(
-                f"the simulators' process ended during the run (exit code {proc.exitcode}), "
+                f"the simulators' process ended during the run (exit code {proc.returncode}), "
                 "so the extraction above may have failed for that reason; run it again"
             )
     finally:
-        with suppress(BrokenPipeError, OSError):
-            parent.send("stop")
-        parent.close()
-        proc.join(15)
-        if proc.is_alive():
-            proc.terminate()
-            proc.join(5)
+        if proc.stdin is not None:
+            proc.stdin.close()  # the child's signal to stop
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,7 +22,6 @@ def _gone(pid: int, within: float = 20.0) -> bool:
     """Whether process ``pid`` ended (a zombie waiting to be reaped counts as ended)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        _child_pids()  # lets multiprocessing reap a child of ours
         try:
             with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
                 state = fh.read().rsplit(")", 1)[1].split()[0]
@@ -33,21 +33,20 @@ def _gone(pid: int, within: float = 20.0) -> bool:
     return False
 
 
-def _child_pids() -> set[int]:
-    import multiprocessing as mp
-
-    return {p.pid for p in mp.active_children()}
+def _cmdline(p: Path) -> bytes:
+    try:
+        return p.read_bytes()
+    except OSError:
+        return b""
 
 
 def test_serves_the_world_and_stops_when_done(world):
-    before = _child_pids()
-    with sources_in_child(world) as urls:
-        assert set(urls) == {"crm", "erp", "oa", "expense"}
-        (pid,) = _child_pids() - before
+    with sources_in_child(world) as sims:
+        assert set(sims.urls) == {"crm", "erp", "oa", "expense"}
         # Weaver's token handshake answers: the OA is up
-        r = httpx.post(f"{urls['oa']}/api/ec/dev/auth/regist", headers={"appid": "x"})
+        r = httpx.post(f"{sims.urls['oa']}/api/ec/dev/auth/regist", headers={"appid": "x"})
         assert r.status_code < 500
-    assert _gone(pid)
+    assert _gone(sims.pid)
 
 
 def test_a_missing_world_is_a_clear_error(tmp_path):
@@ -56,29 +55,25 @@ def test_a_missing_world_is_a_clear_error(tmp_path):
 
 
 def test_a_child_killed_during_the_run_is_reported(world):
-    before = _child_pids()
     with (  # noqa: PT012 - the kill happens inside the block
         pytest.raises(SourceServerError, match="ended during the run"),
-        sources_in_child(world),
+        sources_in_child(world) as sims,
     ):
-        (pid,) = _child_pids() - before
-        os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 20
-        while pid in _child_pids() and time.monotonic() < deadline:
-            time.sleep(0.1)  # until reaped: every thread of it has ended
+        os.kill(sims.pid, signal.SIGKILL)
+        assert _gone(sims.pid)
+        time.sleep(0.5)  # every thread of it has ended, so it can be reaped
 
 
 def test_the_child_exits_when_its_parent_is_killed(world, tmp_path):
     pid_file = tmp_path / "child.pid"
     script = textwrap.dedent(
         f"""
-        import multiprocessing as mp, os, time
+        import time
         from pathlib import Path
         from simulators.servers.child import sources_in_child
-        if __name__ == "__main__":
-            with sources_in_child(Path({str(world)!r})):
-                Path({str(pid_file)!r}).write_text(str(mp.active_children()[0].pid))
-                time.sleep(120)
+        with sources_in_child(Path({str(world)!r})) as sims:
+            Path({str(pid_file)!r}).write_text(str(sims.pid))
+            time.sleep(120)
         """
     )
     parent = subprocess.Popen([sys.executable, "-c", script])
@@ -103,11 +98,14 @@ def test_the_demo_pipeline_extracts_every_system_from_the_child(world, tmp_path)
 
     data = tmp_path / "data"
     shutil.copytree(world, data / "world")
-    before = _child_pids()
     results, settings = extract_sources(data, "demo")
     assert {r.system for r in results} == {"crm", "erp", "oa", "expense"}
     assert not [(r.system, r.entity, r.error) for r in results if r.error]
     assert sum(r.loaded for r in results) > 10_000
     assert settings.landing == data / "landing"
     assert (data / "landing" / "oa" / "workflow_request_logs").is_dir()
-    assert _child_pids() - before == set()  # the simulators stopped with the extraction
+    assert not [
+        p
+        for p in Path("/proc").glob("[0-9]*/cmdline")
+        if b"simulators.servers.child" in _cmdline(p) and str(data).encode() in _cmdline(p)
+    ]  # the simulators stopped with the extraction
