@@ -296,6 +296,7 @@ def _merge_group(folder: Path, group: list[Path], month: str) -> GroupResult:
     return res
 
 
+@contextmanager
 def _flock(path: Path, mode: int) -> Iterator[None]:
     with open(path, "a+") as fh:
         fcntl.flock(fh.fileno(), mode)
@@ -312,29 +313,30 @@ def reading(landing: Path) -> Iterator[None]:
     if not landing.is_dir():
         yield
         return
-    yield from _flock(landing / READERS_LOCK, fcntl.LOCK_SH)
+    with _flock(landing / READERS_LOCK, fcntl.LOCK_SH):
+        yield
 
 
-@contextmanager
-def _exclusive(landing: Path) -> Iterator[None]:
-    yield from _flock(landing / READERS_LOCK, fcntl.LOCK_EX)
+def _exclusive(landing: Path):
+    return _flock(landing / READERS_LOCK, fcntl.LOCK_EX)
 
 
 @contextmanager
 def _locked(landing: Path) -> Iterator[None]:
+    """One compaction at a time: a second one is refused at once, not queued."""
     path = landing / LOCK
-    with open(path, "a+") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise CompactionError(
-                f"another compaction of {landing} is running (it holds {path}); wait for it "
-                "to finish, then run this again"
-            ) from None
-        try:
+    held = False
+    try:
+        with _flock(path, fcntl.LOCK_EX | fcntl.LOCK_NB):
+            held = True
             yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    except BlockingIOError:
+        if held:
+            raise
+        raise CompactionError(
+            f"another compaction of {landing} is running (it holds {path}); wait for it "
+            "to finish, then run this again"
+        ) from None
 
 
 def compact_landing(

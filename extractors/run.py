@@ -32,12 +32,9 @@ def extract(
     full_refresh: bool = False,
     settings: ExtractSettings | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
-    side_by_side: bool = True,
 ) -> tuple[list[EntityResult], str]:
     """Extract ``systems`` (each entity, or only ``entity``); returns the per-entity results
-    and the run id. ``side_by_side``: the systems run at the same time, one thread each —
-    right for real systems and for simulators in another process; turn it off when the
-    simulators run in this process and would share its GIL with the extractors."""
+    and the run id. The systems run side by side, one thread each."""
     settings = settings or ExtractSettings.from_env()
     unknown = [s for s in systems if s not in SYSTEMS]
     if unknown:
@@ -84,7 +81,7 @@ def extract(
     # separate threads) and mostly wait on their servers, so they run side by side (one day
     # at scale 1 against simulators in their own process: 9.2-9.8 s against 10.4-10.5 s).
     results: list[EntityResult] = []
-    if len(selected) == 1 or not side_by_side:
+    if len(selected) == 1:
         for system, names in selected.items():
             results.extend(run_system(system, names))
     else:
